@@ -1,0 +1,92 @@
+"""The roles the engine needs from the outside world, as typed protocols.
+
+Adapters implement these; the composition root (``adapters.runtime``) wires them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Job:
+    """A unit of background work, addressed by a deterministic id.
+
+    ``kind`` is versioned (``escalation.tick.v1``). ``args`` holds ids and scalars only, never
+    objects, so any queue can carry it as JSON. Enqueueing the same ``id`` twice runs the handler
+    at most once more; handlers are idempotent anyway.
+    """
+
+    kind: str
+    args: Mapping[str, str | int | float | bool | None]
+    id: str
+    run_at: datetime | None = None
+
+
+class JobQueue(Protocol):
+    """Carries jobs to handlers. Losable: the sweeper re-derives anything lost from the database."""
+
+    def enqueue(self, job: Job) -> None:
+        """Schedule ``job`` (now, or at ``job.run_at``). Called only after the creating transaction commits."""
+        ...
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a notifier or chat publisher can do; the engine plans from these, never from names."""
+
+    channel: str
+    buttons: bool = False
+    edits: bool = False
+    max_text: int = 4000
+    per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One notification of one person about one incident."""
+
+    delivery_id: str
+    incident_id: str
+    incident_number: int
+    title: str
+    text: str
+    user_id: str
+    user_name: str
+    channel: str
+    address: str | None
+    important: bool
+    link: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider said when it accepted a send."""
+
+    provider_id: str | None = None
+    status: str = "sent"
+
+
+class Notifier(Protocol):
+    """Sends pages over one channel.
+
+    ``send`` either returns a :class:`SendResult` (the provider accepted the page) or raises
+    :class:`engine.errors.DeliveryFailed` with ``retryable`` set; it never raises anything else on
+    purpose. It may be called again for the same ``delivery_id`` after a crash; providers that can
+    deduplicate should use that id.
+    """
+
+    capabilities: Capabilities
+
+    def send(self, page: Page) -> SendResult: ...
+
+
+class TemplateRenderer(Protocol):
+    """Renders user-editable templates (sandboxed, bounded in time and size) for the engine."""
+
+    def render(self, template: str, context: Mapping[str, Any]) -> str:
+        """Render ``template``; raise :class:`engine.errors.ValidationFailed` when it fails."""
+        ...
