@@ -1,0 +1,147 @@
+"""The ``tocsin`` command line (SPEC §1). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.settings import Settings, load_settings
+
+app = typer.Typer(help="Tocsin: chat-first on-call and incident responder.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"tocsin: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except Exception as exc:
+        raise _fail(f"invalid settings: {exc}", 2) from exc
+    _setup_logging(settings)
+    return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8080,
+    config: Annotated[
+        Path | None, typer.Option(help="YAML file to apply at start (as `tocsin apply`).")
+    ] = None,
+) -> None:
+    """Run the HTTP API and webhooks; with no TOCSIN_REDIS_URL also the engine (embedded mode)."""
+    import uvicorn
+
+    from adapters.http.app import create_app
+    from adapters.runtime import build_runtime
+
+    settings = _settings()
+    runtime = build_runtime(settings)
+    if config is not None:
+        _apply_file(runtime, config, prune=False)
+    runtime.start()
+    mode = "embedded engine" if runtime.embedded is not None else "RQ mode (run `tocsin worker`)"
+    logging.getLogger("tocsin").info("Tocsin on http://%s:%s (%s)", host, port, mode)
+    try:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        runtime.stop()
+
+
+@app.command()
+def worker(
+    queues: Annotated[list[str] | None, typer.Option("--queues", help="Queues to serve.")] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty (for tests).")] = False,
+) -> None:
+    """Run an RQ worker with scheduler and the sweeper (needs TOCSIN_REDIS_URL)."""
+    from adapters.rq.worker import run_worker
+    from adapters.runtime import build_runtime
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise _fail("tocsin worker needs TOCSIN_REDIS_URL (without it, `tocsin serve` runs the engine)", 2)
+    run_worker(build_runtime(settings, migrate=False), queues, burst)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations and exit."""
+    from engine.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def apply(
+    file: Annotated[Path, typer.Option("-f", "--file", help="YAML file with teams, users, chains …")],
+    prune: Annotated[bool, typer.Option(help="Delete objects missing from the file.")] = False,
+) -> None:
+    """Create or update objects from YAML; idempotent; an invalid file changes nothing."""
+    from adapters.runtime import build_runtime
+
+    runtime = build_runtime(_settings())
+    try:
+        _apply_file(runtime, file, prune)
+    finally:
+        runtime.stop()
+
+
+def _apply_file(runtime: object, file: Path, prune: bool) -> None:
+    from adapters.config.apply import ApplyError, apply_text
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot read {file}: {exc.strerror}", 2) from exc
+    try:
+        changes = apply_text(runtime, text, prune=prune)  # type: ignore[arg-type]
+    except ApplyError as exc:
+        raise _fail(f"{file}: {exc}; nothing was applied", 2) from exc
+    for change in changes:
+        typer.echo(change.line())
+    made = sum(1 for c in changes if c.action != "unchanged")
+    typer.echo(f"{made} change(s), {len(changes) - made} unchanged")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="What the token is for.")],
+    team: Annotated[str | None, typer.Option(help="Scope the token to one team.")] = None,
+) -> None:
+    """Print a new API token alone on stdout (stored hashed)."""
+    from adapters.runtime import build_runtime
+    from engine.errors import ValidationFailed
+    from engine.services import directory
+
+    runtime = build_runtime(_settings())
+    try:
+        with runtime.db.unit() as uow:
+            value = directory.create_token(uow.session, runtime.deps.clock, name, team)
+    except ValidationFailed as exc:
+        raise _fail(exc.detail, 2) from exc
+    finally:
+        runtime.stop()
+    typer.echo(value)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,163 @@
+"""Request bodies of the REST API, shared with ``tocsin apply`` (same names, same checks)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_ZONES = available_timezones()
+Id = str
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TeamIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+    primary_schedule_id: str | None = None
+
+
+class TeamPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+    primary_schedule_id: str | None = None
+
+
+def _zone(value: str | None) -> str | None:
+    if value is not None and value not in _ZONES:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)")
+    return value
+
+
+class UserIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    username: str = Field(min_length=1, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    team_ids: list[str] = Field(default_factory=list)
+    time_zone: str = "UTC"
+    slack_user_id: str | None = None
+    telegram_chat_id: str | None = None
+    phone_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
+    phone_verified: bool | None = None
+
+    _tz = field_validator("time_zone")(_zone)
+
+
+class UserPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    username: str | None = Field(default=None, min_length=1, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    team_ids: list[str] | None = None
+    time_zone: str | None = None
+    slack_user_id: str | None = None
+    telegram_chat_id: str | None = None
+    phone_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
+    phone_verified: bool | None = None
+
+    _tz = field_validator("time_zone")(_zone)
+
+
+ChannelType = Literal["slack", "telegram", "sms", "phone_call"]
+
+
+class NotificationChannel(Body):
+    type: ChannelType
+    important: bool = False
+    slack_user_id: str | None = None
+    telegram_chat_id: str | int | None = None
+    phone_number: str | None = Field(default=None, pattern=r"^\+[1-9]\d{6,14}$")
+
+
+class NotificationTiming(Body):
+    default_notification_delay: int = Field(default=0, ge=0, le=86400)
+    important_notification_delay: int = Field(default=0, ge=0, le=86400)
+
+
+class RuleStep(Body):
+    type: Literal["notify_by_slack", "notify_by_telegram", "notify_by_sms", "notify_by_phone_call", "wait"]
+    duration: int | None = Field(default=None, ge=1, le=86400)
+
+
+class NotificationChannelsIn(Body):
+    user_id: str | None = None
+    notification_channels: list[NotificationChannel] = Field(default_factory=list)
+    notification_timing: NotificationTiming = Field(default_factory=NotificationTiming)
+    default_rules: list[RuleStep] | None = None
+    important_rules: list[RuleStep] | None = None
+
+
+IntegrationType = Literal[
+    "grafana_alerting", "alertmanager", "grafana", "webhook", "formatted_webhook", "pagerduty"
+]
+
+
+class RouteTarget(Body):
+    escalation_chain_id: str | None = None
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+
+
+class IntegrationIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    type: IntegrationType
+    name: str | None = Field(default=None, max_length=200)
+    team_id: str | None = None
+    templates: dict[str, Any] | None = None
+    grouping: dict[str, Any] | None = None
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+    heartbeat_interval: int | None = Field(default=None, ge=10)
+    default_route: RouteTarget | None = None
+
+
+class IntegrationPatch(Body):
+    type: IntegrationType | None = None
+    name: str | None = Field(default=None, max_length=200)
+    team_id: str | None = None
+    templates: dict[str, Any] | None = None
+    grouping: dict[str, Any] | None = None
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+    heartbeat_interval: int | None = Field(default=None, ge=10)
+    default_route: RouteTarget | None = None
+
+
+class RouteIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    integration_id: str
+    routing_type: Literal["regex", "jinja2"] = "regex"
+    routing_regex: str | None = None
+    position: int | None = Field(default=None, ge=0)
+    escalation_chain_id: str | None = None
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+
+
+class RoutePatch(Body):
+    routing_type: Literal["regex", "jinja2"] | None = None
+    routing_regex: str | None = None
+    position: int | None = Field(default=None, ge=0)
+    escalation_chain_id: str | None = None
+    slack_channel_id: str | None = None
+    telegram_chat_id: str | None = None
+
+
+class EscalationChainIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    team_id: str | None = None
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class EscalationChainPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    team_id: str | None = None
+    steps: list[dict[str, Any]] | None = None

@@ -1,0 +1,53 @@
+"""The ``tocsin worker`` process: an RQ worker with scheduler, plus the sweeper thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from rq import Worker
+from rq.serializers import JSONSerializer
+
+from adapters.rq.queue import QUEUE_NAME
+from adapters.runtime import Runtime, build_runtime
+from adapters.settings import load_settings
+from engine import jobs
+
+log = logging.getLogger(__name__)
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def _process_runtime() -> Runtime:
+    """One runtime per worker process (and work horse), built on first use."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = build_runtime(load_settings(), migrate=False)
+        return _runtime
+
+
+def perform(kind: str, args: dict[str, Any]) -> None:
+    """The single RQ entry point: look the handler up by kind and run it."""
+    jobs.run_job(_process_runtime().deps, kind, args)
+
+
+def run_worker(runtime: Runtime, queues: list[str] | None = None, burst: bool = False) -> None:
+    global _runtime
+    _runtime = runtime
+    if runtime.redis is None:
+        raise RuntimeError("tocsin worker needs TOCSIN_REDIS_URL")
+    sweeper = runtime.start_sweeper()
+    worker = Worker(
+        queues or [QUEUE_NAME],
+        connection=runtime.redis,
+        serializer=JSONSerializer,
+        # Short intervals so an abandoned job of a killed worker is found within about a minute.
+        maintenance_interval=30,
+        job_monitoring_interval=10,
+    )
+    try:
+        worker.work(with_scheduler=True, burst=burst, logging_level=runtime.settings.log_level)
+    finally:
+        sweeper.set()

@@ -1,0 +1,130 @@
+"""The composition root: settings in, a wired engine out (database, queue, notifiers, clock)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from redis import Redis
+
+from adapters.console.notifier import ConsoleNotifier
+from adapters.embedded.queue import InProcessJobQueue
+from adapters.rq.queue import RqJobQueue
+from adapters.settings import Settings
+from adapters.templating import JinjaTemplateRenderer, default_templates
+from engine import jobs
+from engine.clock import Clock, SystemClock
+from engine.db.migrate import upgrade
+from engine.db.session import Database
+from engine.ports import Job, JobQueue, Notifier
+from engine.services import directory
+from engine.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    deps: Deps
+    console: ConsoleNotifier
+    redis: Redis | None = None
+    embedded: InProcessJobQueue | None = None
+    _stops: list[threading.Event] = field(default_factory=list)
+
+    @property
+    def db(self) -> Database:
+        return self.deps.db
+
+    def run(self, job: Job) -> None:
+        jobs.run_job(self.deps, job.kind, job.args)
+
+    def start(self) -> None:
+        """Start the embedded engine (no Redis): the job thread and the sweeper."""
+        if self.embedded is not None:
+            self.embedded.start()
+            self.start_sweeper()
+
+    def start_sweeper(self) -> threading.Event:
+        stop = threading.Event()
+        interval = self.settings.sweep_interval_seconds
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                try:
+                    jobs.sweep(self.deps)
+                except Exception:
+                    log.exception("sweep failed")
+
+        threading.Thread(target=loop, name="tocsin-sweeper", daemon=True).start()
+        self._stops.append(stop)
+        return stop
+
+    def stop(self) -> None:
+        for stop in self._stops:
+            stop.set()
+        if self.embedded is not None:
+            self.embedded.stop()
+        self.deps.db.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    queue: JobQueue | None = None,
+    migrate: bool = True,
+    console_stream: TextIO | None = None,
+    notifiers: dict[str, Notifier] | None = None,
+) -> Runtime:
+    """Wire everything from settings; ``queue`` and ``clock`` are injectable for tests."""
+    clock = clock or SystemClock()
+    if migrate:
+        upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    redis: Redis | None = None
+    embedded: InProcessJobQueue | None = None
+    if queue is None:
+        if settings.redis_url:
+            redis = Redis.from_url(settings.redis_url)
+            queue = RqJobQueue(redis)
+        else:
+            embedded = InProcessJobQueue(clock)
+            queue = embedded
+    console = ConsoleNotifier(console_stream)
+    deps = Deps(
+        db=db,
+        clock=clock,
+        queue=queue,
+        renderer=JinjaTemplateRenderer(),
+        notifiers=dict(notifiers or {}),
+        fallback_notifier=console,
+        public_url=settings.public_base,
+        default_templates=default_templates,
+    )
+    runtime = Runtime(settings=settings, deps=deps, console=console, redis=redis, embedded=embedded)
+    if embedded is not None:
+        embedded.bind(runtime.run)
+    _log_providers(settings)
+    if settings.api_token:
+        _ensure_bootstrap_token(runtime, settings.api_token)
+    return runtime
+
+
+def _log_providers(settings: Settings) -> None:
+    for name, enabled in (
+        ("Slack", settings.slack_enabled),
+        ("Telegram", settings.telegram_enabled),
+        ("Twilio", settings.twilio_enabled),
+    ):
+        if not enabled:
+            log.info("%s disabled: credentials not set; its pages go to the console", name)
+
+
+def _ensure_bootstrap_token(runtime: Runtime, value: str) -> None:
+    """TOCSIN_API_TOKEN: make sure an admin token with this value exists."""
+    with runtime.db.unit() as uow:
+        if directory.find_token(uow.session, value) is None:
+            directory.store_token(uow.session, runtime.deps.clock, "TOCSIN_API_TOKEN", value, None)

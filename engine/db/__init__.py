@@ -1,0 +1,35 @@
+"""SQLAlchemy 2 models, one module per aggregate, and the unit of work."""
+
+from engine.db.base import Base
+from engine.db.delivery import Delivery
+from engine.db.directory import ApiToken, Team, TeamMember, User
+from engine.db.escalation import EscalationChain, EscalationStep
+from engine.db.incident import Alert, AlertPayload, ChatMessage, Counter, Incident, Note, TimelineEntry
+from engine.db.integration import Integration, MaintenanceWindow, Route
+from engine.db.schedule import Override, Schedule, Shift
+from engine.db.webhook import OutgoingWebhook
+
+__all__ = [
+    "Alert",
+    "AlertPayload",
+    "ApiToken",
+    "Base",
+    "ChatMessage",
+    "Counter",
+    "Delivery",
+    "EscalationChain",
+    "EscalationStep",
+    "Incident",
+    "Integration",
+    "MaintenanceWindow",
+    "Note",
+    "OutgoingWebhook",
+    "Override",
+    "Route",
+    "Schedule",
+    "Shift",
+    "Team",
+    "TeamMember",
+    "TimelineEntry",
+    "User",
+]

@@ -1,0 +1,73 @@
+"""REST API basics: auth, errors, pagination, teams and users CRUD with client-supplied ids."""
+
+from __future__ import annotations
+
+from tests.support.harness import harness, seed_team
+
+
+def test_auth_required_and_bare_token_accepted(sqlite_url: str) -> None:
+    with harness(sqlite_url) as h:
+        assert h.client.get("/api/v1/teams/").status_code == 401
+        bad = h.client.get("/api/v1/teams/", headers={"Authorization": "Bearer wrong"})
+        assert bad.status_code == 401
+        assert bad.json() == {"error": "unauthorized", "detail": "invalid API token"}
+        bare = h.client.get("/api/v1/teams/", headers={"Authorization": "test-admin-token"})
+        assert bare.status_code == 200
+
+
+def test_team_and_user_crud(database_url: str) -> None:
+    with harness(database_url) as h:
+        seeded = seed_team(h, members=3)
+        assert seeded["team"]["id"] == "T001"
+        assert seeded["users"][0]["team_ids"] == ["T001"]
+        listing = h.ok("GET", "users/", params={"page_size": 2})
+        assert listing["count"] == 3
+        assert len(listing["results"]) == 2
+        assert listing["next"] is not None and "page=2" in listing["next"]
+        assert listing["previous"] is None
+        page2 = h.ok("GET", "users/", params={"page": 2, "page_size": 2})
+        assert [u["id"] for u in page2["results"]] == ["U003"]
+
+        updated = h.ok("PATCH", "users/U002/", {"name": "Ana", "phone_number": "+15555550100"})
+        assert updated["name"] == "Ana"
+        assert updated["phone_verified"] is False
+
+        duplicate = h.api("POST", "teams/", {"id": "T001", "name": "Other"})
+        assert duplicate.status_code == 409
+        unknown_field = h.api("POST", "teams/", {"id": "T002", "name": "X", "colour": "red"})
+        assert unknown_field.status_code == 422
+        assert unknown_field.json()["field"] == "colour"
+        wrong_type = h.api("POST", "users/", {"id": "U9", "name": "X", "username": 5})
+        assert wrong_type.status_code == 422
+        assert wrong_type.json()["field"] == "username"
+        unknown_team = h.api("POST", "users/", {"id": "U9", "name": "X", "username": "x", "team_ids": ["T404"]})
+        assert unknown_team.status_code == 422
+        assert unknown_team.json()["field"] == "team_ids[0]"
+        assert h.api("GET", "users/U9/").status_code == 404
+
+        channels = {
+            "user_id": "U001",
+            "notification_channels": [
+                {"type": "slack", "slack_user_id": "U123456", "important": False},
+                {"type": "sms", "phone_number": "+1234567890", "important": True},
+                {"type": "phone_call", "phone_number": "+1234567890", "important": True},
+            ],
+            "notification_timing": {"default_notification_delay": 0, "important_notification_delay": 0},
+        }
+        stored = h.ok("PUT", "users/U001/notification_channels/", channels)
+        assert stored["notification_channels"][1] == {"type": "sms", "phone_number": "+1234567890", "important": True}
+        assert h.ok("GET", "users/U001/notification_channels/") == stored
+
+        assert h.api("DELETE", "users/U003/").status_code == 204
+        assert h.api("GET", "users/U003/").status_code == 404
+
+
+def test_health_and_openapi(sqlite_url: str) -> None:
+    with harness(sqlite_url) as h:
+        assert h.client.get("/healthz").json() == {"status": "ok"}
+        ready = h.client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["database"] == "ok"
+        spec = h.client.get("/openapi.json").json()
+        assert "/api/v1/teams/" in spec["paths"]
+        assert "/integrations/v1/{type_name}/{token}/" in spec["paths"]
