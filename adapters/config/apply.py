@@ -5,6 +5,7 @@ The whole file is validated first and applied in one transaction: an invalid fil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,16 @@ def _error(lines: dict[Path, int], path: Path, detail: str) -> ApplyError:
     line = line_of(lines, path)
     where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
     return ApplyError(f"line {line}: {where}: {detail}" if line else f"{where}: {detail}")
+
+
+def field_path(field_name: str | None) -> Path:
+    """``"steps[2].duration"`` → ``("steps", 2, "duration")``."""
+    if not field_name:
+        return ()
+    parts: list[str | int] = []
+    for token in re.findall(r"[^.\[\]]+|\[\d+\]", field_name):
+        parts.append(int(token[1:-1]) if token.startswith("[") else token)
+    return tuple(parts)
 
 
 def parse_file(text: str) -> tuple[Plan, dict[Path, int]]:
@@ -112,8 +123,7 @@ def apply_text(runtime: Runtime, text: str, prune: bool = False) -> list[Change]
             try:
                 changes.append(_apply_one(session, runtime, kind, body, model, extra, clock))
             except TocsinError as exc:
-                field_name = getattr(exc, "field", None)
-                path: Path = (kind, index, *(field_name.split(".") if field_name else ()))
+                path: Path = (kind, index, *field_path(getattr(exc, "field", None)))
                 raise _error(lines, path, exc.detail) from exc
         if prune:
             changes.extend(_prune(session, plan))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from engine.db import Delivery, Incident, User
 from engine.db.base import new_id
@@ -66,7 +67,7 @@ def plan(uow: UnitOfWork, deps: Deps, incident: Incident, user: User, step_run: 
         session.add(delivery)
         session.flush()
         job = send_job(delivery.id)
-        uow.after_commit(lambda job=job: deps.queue.enqueue(job))
+        uow.after_commit(partial(deps.queue.enqueue, job))
 
 
 def _notifier_for(deps: Deps, channel: str) -> tuple[Notifier | None, bool]:
