@@ -71,7 +71,7 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty (for tests).")] = False,
 ) -> None:
     """Run an RQ worker with scheduler and the sweeper (needs TOCSIN_REDIS_URL)."""
-    from adapters.rq.worker import run_worker
+    from adapters.worker import run_worker
     from adapters.runtime import build_runtime
 
     settings = _settings()

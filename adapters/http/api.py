@@ -12,10 +12,10 @@ from adapters.http import schemas, views
 from adapters.http.auth import Caller, authenticate
 from adapters.http.crud import PageParams, Resource, check_scope, paginate, register, runtime_of
 from engine.clock import ensure_utc
-from engine.db import EscalationChain, Incident, Integration, Route, Team, User
+from engine.db import EscalationChain, Incident, Integration, MaintenanceWindow, Route, Team, User
 from engine.errors import NotFound
 from engine.model.incident import IncidentState
-from engine.services import chains, directory, integrations
+from engine.services import chains, directory, integrations, maintenance
 
 TEAMS = Resource(
     "team",
@@ -47,7 +47,7 @@ INTEGRATIONS = Resource(
     integrations.create_integration,
     integrations.update_integration,
     integrations.delete_integration,
-    lambda i, r: views.integration_view(i, r.settings.public_base),
+    lambda i, r: views.integration_view(i, r.settings.public_base, r.deps.clock.now()),
 )
 ROUTES = Resource(
     "route",
@@ -70,6 +70,17 @@ CHAINS = Resource(
     chains.delete_chain,
     lambda c, _r: views.chain_view(c),
 )
+MAINTENANCE = Resource(
+    "maintenance window",
+    MaintenanceWindow,
+    schemas.MaintenanceIn,
+    schemas.MaintenancePatch,
+    maintenance.create_window,
+    maintenance.update_window,
+    maintenance.delete_window,
+    lambda m, _r: views.maintenance_view(m),
+    team_attr=None,
+)
 RESOURCES = {
     "teams": TEAMS,
     "users": USERS,
@@ -77,12 +88,67 @@ RESOURCES = {
     "routes": ROUTES,
     "escalation_chains": CHAINS,
 }
+# Not config-as-code objects: maintenance windows are operations, not configuration.
+API_ONLY = {"maintenance": MAINTENANCE}
 
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for path, resource in RESOURCES.items():
+    for path, resource in {**RESOURCES, **API_ONLY}.items():
         register(router, path, resource)
+
+    def integration_action(
+        request: Request, caller: Caller, integration_id: str, action: Any
+    ) -> dict[str, Any]:
+        runtime = runtime_of(request)
+        with runtime.db.unit() as uow:
+            integration = integrations.get_integration(uow.session, integration_id)
+            check_scope(caller, INTEGRATIONS, integration)
+            action(uow.session, runtime.deps.clock.now())
+            return INTEGRATIONS.view(integration, runtime)
+
+    @router.post("/integrations/{integration_id}/maintenance_start/", tags=["integrations"])
+    def maintenance_start(
+        integration_id: str,
+        request: Request,
+        body: schemas.MaintenanceStart | None = None,
+        caller: Caller = Depends(authenticate),
+    ) -> dict[str, Any]:
+        seconds = (body or schemas.MaintenanceStart()).duration
+        return integration_action(
+            request,
+            caller,
+            integration_id,
+            lambda session, now: maintenance.start_maintenance(session, integration_id, now, seconds),
+        )
+
+    @router.post("/integrations/{integration_id}/maintenance_stop/", tags=["integrations"])
+    def maintenance_stop(
+        integration_id: str, request: Request, caller: Caller = Depends(authenticate)
+    ) -> dict[str, Any]:
+        return integration_action(
+            request,
+            caller,
+            integration_id,
+            lambda session, _now: maintenance.stop_maintenance(session, integration_id),
+        )
+
+    @router.put("/integrations/{integration_id}/grouping/", tags=["integrations"])
+    def put_grouping(
+        integration_id: str,
+        body: schemas.GroupingIn,
+        request: Request,
+        caller: Caller = Depends(authenticate),
+    ) -> dict[str, Any]:
+        grouping = body.model_dump()
+        return integration_action(
+            request,
+            caller,
+            integration_id,
+            lambda session, _now: integrations.update_integration(
+                session, integration_id, {"grouping": grouping}
+            ),
+        )
 
     @router.put("/users/{user_id}/notification_channels/", tags=["users"])
     def put_notification_channels(

@@ -3,7 +3,6 @@
 # No `from __future__ import annotations` here: FastAPI must see the real body classes that
 # `register` closes over, not their names.
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any

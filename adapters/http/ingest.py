@@ -121,7 +121,9 @@ def build_router() -> APIRouter:
         try:
             result = await run_in_threadpool(_run_ingest, runtime, "pagerduty", token, payload, headers)
         except ApiError as exc:
-            reason = "Invalid routing key" if exc.code in ("not_found", "wrong_integration_type") else exc.detail
+            reason = (
+                "Invalid routing key" if exc.code in ("not_found", "wrong_integration_type") else exc.detail
+            )
             return JSONResponse(
                 {"status": "invalid event", "message": "Event object is invalid", "errors": [reason]},
                 status_code=400,

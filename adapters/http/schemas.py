@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 _ZONES = available_timezones()
 Id = str
@@ -161,3 +161,26 @@ class EscalationChainPatch(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     team_id: str | None = None
     steps: list[dict[str, Any]] | None = None
+
+
+class MaintenanceIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    integration_ids: list[str]
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+
+
+class MaintenancePatch(Body):
+    integration_ids: list[str] | None = None
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+
+
+class MaintenanceStart(Body):
+    duration: int = Field(default=3600, ge=1, le=30 * 86400, description="seconds")
+
+
+class GroupingIn(Body):
+    enabled: bool = True
+    fields: list[str] = Field(default_factory=list)
+    timeout: int | None = Field(default=None, ge=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.db import EscalationChain, Incident, Integration, Route, Team, User
+from engine.db import EscalationChain, Incident, Integration, MaintenanceWindow, Route, Team, User
 from engine.services.chains import chain_steps
 from engine.services.integrations import default_route
 
@@ -66,8 +66,9 @@ def integration_link(public_base: str, integration: Integration) -> str:
     return f"{public_base}/integrations/v1/{integration.type}/{integration.token}/"
 
 
-def integration_view(integration: Integration, public_base: str) -> dict[str, Any]:
-    now_maintenance = integration.maintenance_until
+def integration_view(integration: Integration, public_base: str, now: datetime) -> dict[str, Any]:
+    until = integration.maintenance_until
+    in_maintenance = until is not None and until > now
     return {
         "id": integration.id,
         "name": integration.name,
@@ -78,8 +79,8 @@ def integration_view(integration: Integration, public_base: str) -> dict[str, An
         "templates": integration.templates or {},
         "grouping": integration.grouping or {"enabled": False, "fields": [], "timeout": None},
         "default_route": route_view(default_route(integration)),
-        "maintenance_mode": now_maintenance is not None,
-        "maintenance_until": iso(now_maintenance),
+        "maintenance_mode": in_maintenance,
+        "maintenance_until": iso(until) if in_maintenance else None,
         "slack_channel_id": integration.slack_channel_id,
         "telegram_chat_id": integration.telegram_chat_id,
         "heartbeat_interval": integration.heartbeat_interval,
@@ -127,4 +128,13 @@ def incident_view(
             "received_at": iso(last.received_at),
             "payload": last.raw,
         },
+    }
+
+
+def maintenance_view(window: MaintenanceWindow) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "integration_ids": list(window.integration_ids or []),
+        "start_time": iso(window.start_time),
+        "end_time": iso(window.end_time),
     }

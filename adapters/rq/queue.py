@@ -12,7 +12,7 @@ from rq.serializers import JSONSerializer
 from engine.ports import Job
 
 QUEUE_NAME = "tocsin"
-PERFORM = "adapters.rq.worker.perform"
+PERFORM = "adapters.worker.perform"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.db import Alert, AlertPayload, Incident, Integration, MaintenanceWindow
+from engine.db import Alert, AlertPayload, Incident, Integration
 from engine.db.base import new_id
 from engine.db.session import UnitOfWork
 from engine.errors import NotFound, ValidationFailed
 from engine.model.alert import AlertEvent, AlertStatus, ParsedPayload
 from engine.model.incident import IncidentState, IngestOutcome, TimelineKind
-from engine.services import escalation, integrations, timeline
+from engine.services import escalation, integrations, maintenance, timeline
 from engine.services.deps import Deps
 from engine.services.numbering import next_value
 
@@ -133,7 +133,7 @@ def _ingest_once(
     group_key = rendered.get("grouping_key") or parsed.group_key
     open_key = _open_key(integration.id, group_key)
     incident = session.scalar(select(Incident).where(Incident.open_key == open_key))
-    in_maintenance = _in_maintenance(session, integration, now)
+    in_maintenance = maintenance.in_maintenance(session, integration, now)
     resolving = parsed.status == AlertStatus.RESOLVED or _truthy(rendered.get("resolve_condition"))
 
     if incident is None and resolving:
@@ -304,12 +304,3 @@ def _store_alerts(
     incident.alerts_resolved = sum(1 for a in known.values() if a.status == AlertStatus.RESOLVED)
     session.flush()
     return first
-
-
-def _in_maintenance(session: Session, integration: Integration, now: datetime) -> bool:
-    if integration.maintenance_until is not None and integration.maintenance_until > now:
-        return True
-    windows = session.scalars(
-        select(MaintenanceWindow).where(MaintenanceWindow.start_time <= now, MaintenanceWindow.end_time > now)
-    )
-    return any(integration.id in (w.integration_ids or []) for w in windows)

@@ -1,4 +1,6 @@
-"""The ``tocsin worker`` process: an RQ worker with scheduler, plus the sweeper thread."""
+"""The `tocsin worker` process: an RQ worker with scheduler, plus the sweeper thread.
+
+It lives beside the composition root (not in adapters.rq) because it builds the whole runtime."""
 
 from __future__ import annotations
 
