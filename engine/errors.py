@@ -66,7 +66,12 @@ class DeliveryFailed(TocsinError):
     code = "delivery_failed"
 
     def __init__(
-        self, detail: str, *, retryable: bool, retry_after: float | None = None, provider_code: str | None = None
+        self,
+        detail: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        provider_code: str | None = None,
     ) -> None:
         super().__init__(detail)
         self.retryable = retryable

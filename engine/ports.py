@@ -6,7 +6,7 @@ Adapters implement these; the composition root (``adapters.runtime``) wires them
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
