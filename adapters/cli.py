@@ -71,8 +71,8 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queue is empty (for tests).")] = False,
 ) -> None:
     """Run an RQ worker with scheduler and the sweeper (needs TOCSIN_REDIS_URL)."""
-    from adapters.worker import run_worker
     from adapters.runtime import build_runtime
+    from adapters.worker import run_worker
 
     settings = _settings()
     if not settings.redis_url:

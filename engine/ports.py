@@ -60,6 +60,8 @@ class Page:
     address: str | None
     important: bool
     link: str
+    # "page" asks for action; "update" tells someone already paged that the incident changed.
+    kind: str = "page"
 
 
 @dataclass(frozen=True)

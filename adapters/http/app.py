@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from adapters.http import api, errors, ingest
+from adapters.http import api, errors, incidents_api, ingest
 from adapters.runtime import Runtime
 
 
@@ -23,6 +23,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     errors.install(app)
     app.include_router(api.build_router())
+    app.include_router(incidents_api.build_router())
     app.include_router(ingest.build_router())
 
     @app.get("/healthz", tags=["health"])

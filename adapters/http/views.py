@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from engine.db import EscalationChain, Incident, Integration, MaintenanceWindow, Route, Team, User
+from engine.db import (
+    EscalationChain,
+    Incident,
+    Integration,
+    MaintenanceWindow,
+    Note,
+    Route,
+    Team,
+    TimelineEntry,
+    User,
+)
 from engine.services.chains import chain_steps
 from engine.services.integrations import default_route
 
@@ -137,4 +147,27 @@ def maintenance_view(window: MaintenanceWindow) -> dict[str, Any]:
         "integration_ids": list(window.integration_ids or []),
         "start_time": iso(window.start_time),
         "end_time": iso(window.end_time),
+    }
+
+
+def timeline_view(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "at": iso(entry.at),
+        "kind": entry.kind,
+        "text": entry.text,
+        "actor": entry.actor,
+        "channel": entry.channel,
+        "data": entry.data or {},
+    }
+
+
+def note_view(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "incident_id": note.incident_id,
+        "text": note.text,
+        "author": note.author,
+        "channel": note.channel,
+        "is_resolution": note.is_resolution,
+        "created_at": iso(note.created_at),
     }

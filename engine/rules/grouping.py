@@ -129,3 +129,9 @@ def _bounded(key: str) -> str:
     if len(key) <= MAX_KEY:
         return key
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def open_key_for(integration_id: str, group_key: str) -> str:
+    """The unique key an open incident holds, so two racing deliveries cannot open twins."""
+    digest = hashlib.sha256(group_key.encode("utf-8", "replace")).hexdigest()[:40]
+    return f"{integration_id}:{digest}"

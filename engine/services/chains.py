@@ -8,10 +8,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
-from engine.db import EscalationChain, EscalationStep
+from engine.db import EscalationChain, EscalationStep, Schedule
 from engine.db.base import new_id
 from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.services.directory import require_team
+from engine.model.escalation import (
+    CURRENT_ONCALL,
+    NotifyPersons,
+    NotifySchedule,
+    NotifyTeamMembers,
+    chain_to_raw,
+    parse_chain_steps,
+)
+from engine.services.directory import require_team, require_users
 
 
 def get_chain(session: Session, chain_id: str) -> EscalationChain:
@@ -29,7 +37,7 @@ def create_chain(session: Session, clock: Clock, fields: Mapping[str, Any]) -> E
     chain = EscalationChain(
         id=chain_id, name=fields["name"], team_id=fields.get("team_id"), created_at=clock.now()
     )
-    chain.steps = _steps(chain_id, fields.get("steps") or [])
+    chain.steps = _steps(session, chain_id, fields.get("steps") or [])
     session.add(chain)
     session.flush()
     return chain
@@ -45,7 +53,7 @@ def update_chain(session: Session, chain_id: str, fields: Mapping[str, Any]) -> 
     if fields.get("steps") is not None:
         chain.steps = []
         session.flush()
-        chain.steps = _steps(chain_id, fields["steps"])
+        chain.steps = _steps(session, chain_id, fields["steps"])
     session.flush()
     return chain
 
@@ -55,17 +63,29 @@ def delete_chain(session: Session, chain_id: str) -> None:
     session.flush()
 
 
-def _steps(chain_id: str, raw: Sequence[Mapping[str, Any]]) -> list[EscalationStep]:
-    steps = []
-    for index, item in enumerate(raw):
-        step_type = item.get("type")
-        if not isinstance(step_type, str) or not step_type:
-            raise ValidationFailed("each step needs a type", field=f"steps[{index}].type")
-        params = {k: v for k, v in item.items() if k != "type"}
-        steps.append(
-            EscalationStep(id=new_id("S"), chain_id=chain_id, position=index, type=step_type, params=params)
+def _steps(session: Session, chain_id: str, raw: Sequence[Mapping[str, Any]]) -> list[EscalationStep]:
+    """Validate with the escalation model (naming the field at fault) and check what steps name."""
+    parsed = parse_chain_steps(list(raw))
+    for index, step in enumerate(parsed):
+        if isinstance(step, NotifyPersons):
+            people = [p for p in step.persons if p != CURRENT_ONCALL]
+            require_users(session, people, field=f"steps[{index}].persons")
+        elif isinstance(step, NotifyTeamMembers):
+            require_team(session, step.team_id, field=f"steps[{index}].team_id")
+        elif isinstance(step, NotifySchedule) and session.get(Schedule, step.schedule_id) is None:
+            raise ValidationFailed(
+                f"schedule {step.schedule_id!r} does not exist", field=f"steps[{index}].schedule_id"
+            )
+    return [
+        EscalationStep(
+            id=new_id("S"), chain_id=chain_id, position=index, type=item["type"], params=_params(item)
         )
-    return steps
+        for index, item in enumerate(chain_to_raw(parsed))
+    ]
+
+
+def _params(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if k != "type"}
 
 
 def chain_steps(chain: EscalationChain) -> list[dict[str, Any]]:

@@ -1,21 +1,39 @@
-"""The delivery outbox: plan a page as a row, then send it once from a job."""
+"""The delivery outbox: each planned notification is a row before any provider is called.
+
+Rows are written in the same transaction as the escalation step that planned them, keyed by
+(incident, step run, user, rule, channel, address), so a re-run adds nothing; a job sends each
+row once and records what the provider said.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.db import Delivery, Incident, User
 from engine.db.base import new_id
 from engine.db.session import UnitOfWork
-from engine.errors import DeliveryFailed
-from engine.model.incident import TimelineKind
+from engine.errors import DeliveryFailed, ValidationFailed
+from engine.model.incident import IncidentState, TimelineKind
+from engine.model.notification import (
+    ADDRESS_FIELDS,
+    ChannelType,
+    NotificationSettings,
+    parse_notification_settings,
+)
 from engine.ports import Job, Notifier, Page
+from engine.rules.planning import PlannedNotification, plan_notifications
 from engine.services import timeline
 from engine.services.deps import Deps
 
 SEND = "delivery.send.v1"
 MAX_ATTEMPTS = 6
+CONSOLE = "console"
+OPEN_STATUSES = ("pending", "retrying")
 
 
 def send_job(delivery_id: str, run_at: datetime | None = None, attempt: int = 0) -> Job:
@@ -24,123 +42,239 @@ def send_job(delivery_id: str, run_at: datetime | None = None, attempt: int = 0)
     )
 
 
-def user_channels(user: User, important: bool) -> list[tuple[str, str | None]]:
-    """The (channel, address) pairs a default or important page reaches (SPEC §4.5)."""
-    settings = user.notification_settings or {}
-    channels = settings.get("notification_channels") or []
-    chosen = [c for c in channels if bool(c.get("important", False)) == important]
-    if important and not chosen:
-        chosen = [c for c in channels if not c.get("important", False)]
-    pairs: list[tuple[str, str | None]] = []
-    for channel in chosen:
-        kind = str(channel.get("type"))
-        address = (
-            channel.get("slack_user_id") or channel.get("telegram_chat_id") or channel.get("phone_number")
-        )
-        pairs.append((kind, str(address) if address is not None else None))
-    return pairs or [("console", None)]
+def user_settings(user: User) -> NotificationSettings:
+    """The user's stored SPEC §4.5 settings; stored bodies were validated, so a failure means none."""
+    try:
+        return parse_notification_settings(user.notification_settings or {})
+    except ValidationFailed:
+        return NotificationSettings()
 
 
-def plan(uow: UnitOfWork, deps: Deps, incident: Incident, user: User, step_run: str, important: bool) -> None:
-    """Write one delivery row per channel, keyed so a re-run of the same step adds nothing."""
+def addresses(user: User, settings: NotificationSettings, channel: ChannelType) -> list[str | None]:
+    """Every address of ``channel`` (a channel without one uses the user's profile field)."""
+    found: list[str | None] = []
+    for item in settings.channels:
+        if item.type is channel:
+            found.append(item.address or getattr(user, ADDRESS_FIELDS[channel], None))
+    return list(dict.fromkeys(found)) or [getattr(user, ADDRESS_FIELDS[channel], None)]
+
+
+def plan_for_user(
+    uow: UnitOfWork, deps: Deps, incident: Incident, user: User, step_run: int, important: bool
+) -> None:
+    """Plan one page of ``user`` through their notification rules, replacing their pending ones."""
     session = uow.session
     now = deps.clock.now()
-    for channel, address in user_channels(user, important):
-        key = f"{incident.id}:{step_run}:{user.id}:{channel}"
-        if session.query(Delivery.id).filter(Delivery.key == key).first() is not None:
-            continue
-        delivery = Delivery(
-            id=new_id("D"),
-            key=key,
-            incident_id=incident.id,
-            user_id=user.id,
-            channel=channel,
-            address=address,
-            important=important,
-            status="pending",
-            attempts=0,
-            due_at=now,
-            data={},
-            created_at=now,
-            updated_at=now,
+    cancel_pending(session, incident.id, now, "replaced by a later escalation step", user_id=user.id)
+    settings = user_settings(user)
+    plan: tuple[PlannedNotification, ...] = plan_notifications(settings, important)
+    if not plan:
+        _add(
+            uow, deps, incident, user, f"{step_run}:0", CONSOLE, None, important, now, {"step_run": step_run}
         )
-        session.add(delivery)
-        session.flush()
-        job = send_job(delivery.id)
-        uow.after_commit(partial(deps.queue.enqueue, job))
+        return
+    for entry in plan:
+        for address in addresses(user, settings, entry.channel):
+            _add(
+                uow,
+                deps,
+                incident,
+                user,
+                f"{step_run}:{entry.rule_index}",
+                entry.channel.value,
+                address,
+                important,
+                now + entry.offset,
+                {"step_run": step_run, "rule_index": entry.rule_index},
+            )
+
+
+def _add(
+    uow: UnitOfWork,
+    deps: Deps,
+    incident: Incident,
+    user: User,
+    slot: str,
+    channel: str,
+    address: str | None,
+    important: bool,
+    due_at: datetime,
+    data: dict[str, Any],
+    kind: str = "page",
+) -> None:
+    session = uow.session
+    key = f"{incident.id}:{kind}:{slot}:{user.id}:{channel}:{address or '-'}"[:255]
+    if session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None:
+        return
+    now = deps.clock.now()
+    delivery = Delivery(
+        id=new_id("D"),
+        key=key,
+        incident_id=incident.id,
+        user_id=user.id,
+        channel=channel,
+        address=address,
+        important=important,
+        status="pending",
+        attempts=0,
+        due_at=due_at,
+        data={**data, "kind": kind},
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    job = send_job(delivery.id, due_at if due_at > now else None)
+    uow.after_commit(partial(deps.queue.enqueue, job))
+
+
+def cancel_pending(
+    session: Session, incident_id: str, now: datetime, reason: str, user_id: str | None = None
+) -> int:
+    """Cancel pages not yet sent (status updates still go out); returns how many."""
+    query = select(Delivery).where(Delivery.incident_id == incident_id, Delivery.status.in_(OPEN_STATUSES))
+    if user_id is not None:
+        query = query.where(Delivery.user_id == user_id)
+    cancelled = 0
+    for delivery in session.scalars(query):
+        if _is_page(delivery):
+            _close(delivery, "cancelled", reason, now)
+            cancelled += 1
+    return cancelled
+
+
+def _is_page(delivery: Delivery) -> bool:
+    return bool((delivery.data or {}).get("kind", "page") == "page")
+
+
+def notify_paged(uow: UnitOfWork, deps: Deps, incident: Incident, text: str) -> None:
+    """Tell everyone already paged for this incident, on the channel that reached them."""
+    session = uow.session
+    now = deps.clock.now()
+    reached: dict[tuple[str, str, str | None], Delivery] = {}
+    for delivery in session.scalars(
+        select(Delivery).where(
+            Delivery.incident_id == incident.id, Delivery.status.in_(("sent", "delivered"))
+        )
+    ):
+        if _is_page(delivery) and delivery.user_id is not None:
+            reached.setdefault((delivery.user_id, delivery.channel, delivery.address), delivery)
+    for (user_id, channel, address), _first in reached.items():
+        user = session.get(User, user_id)
+        if user is None:
+            continue
+        _add(
+            uow,
+            deps,
+            incident,
+            user,
+            f"{incident.state}:{now.isoformat()}",
+            channel,
+            address,
+            False,
+            now,
+            {"text": text},
+            kind="update",
+        )
 
 
 def _notifier_for(deps: Deps, channel: str) -> tuple[Notifier | None, bool]:
     notifier = deps.notifiers.get(channel)
     if notifier is not None:
         return notifier, True
-    return deps.fallback_notifier, False
+    return deps.fallback_notifier, channel == CONSOLE
 
 
 def handle_send(deps: Deps, delivery_id: str) -> None:
-    """Send a pending delivery once; record the outcome on the row and the incident's timeline."""
+    """Send one due delivery once; record the outcome on the row and the incident's timeline."""
     with deps.db.unit() as uow:
         session = uow.session
         delivery = session.get(Delivery, delivery_id, with_for_update=True)
-        if delivery is None or delivery.status not in ("pending", "retrying"):
+        if delivery is None or delivery.status not in OPEN_STATUSES:
+            return
+        now = deps.clock.now()
+        if delivery.due_at > now:
+            # Early wake-up (queues schedule in whole seconds): come back when due.
+            job = send_job(delivery.id, delivery.due_at, delivery.attempts)
+            uow.after_commit(partial(deps.queue.enqueue, job))
             return
         incident = session.get(Incident, delivery.incident_id) if delivery.incident_id else None
         user = session.get(User, delivery.user_id) if delivery.user_id else None
-        now = deps.clock.now()
         if incident is None or user is None:
-            delivery.status = "cancelled"
-            delivery.updated_at = now
+            _close(delivery, "cancelled", "incident or user no longer exists", now)
             return
-        if incident.state not in ("firing",):
-            delivery.status = "cancelled"
-            delivery.error = f"incident {incident.state} before the page went out"
-            delivery.updated_at = now
+        is_page = _is_page(delivery)
+        if is_page and incident.state != IncidentState.FIRING.value:
+            _close(delivery, "cancelled", f"incident {incident.state} before the page went out", now)
             return
-        notifier, configured = _notifier_for(deps, delivery.channel)
-        delivery.attempts += 1
-        delivery.updated_at = now
-        page = Page(
-            delivery_id=delivery.id,
-            incident_id=incident.id,
-            incident_number=incident.number,
-            title=incident.title,
-            text=incident.message,
-            user_id=user.id,
-            user_name=user.name,
-            channel=delivery.channel,
-            address=delivery.address,
-            important=delivery.important,
-            link=deps.incident_link(incident.id),
-        )
-        if notifier is None:
-            delivery.status = "failed"
-            delivery.error = "not configured"
-            timeline.record(
-                session,
-                incident.id,
-                now,
-                TimelineKind.PAGE_FAILED,
-                f"{delivery.channel} to {user.name}: not configured",
-            )
-            return
-        try:
-            result = notifier.send(page)
-        except DeliveryFailed as exc:
-            _record_failure(uow, deps, delivery, incident, user, exc, now)
-            return
-        delivery.status = result.status
-        delivery.provider_id = result.provider_id
-        delivery.sent_at = now
-        suffix = "" if configured else " (not configured: shown on the console)"
+        _send(uow, deps, delivery, incident, user, is_page, now)
+
+
+def _close(delivery: Delivery, status: str, error: str | None, now: datetime) -> None:
+    delivery.status = status
+    delivery.error = error
+    delivery.updated_at = now
+
+
+def _send(
+    uow: UnitOfWork,
+    deps: Deps,
+    delivery: Delivery,
+    incident: Incident,
+    user: User,
+    is_page: bool,
+    now: datetime,
+) -> None:
+    session = uow.session
+    notifier, configured = _notifier_for(deps, delivery.channel)
+    delivery.attempts += 1
+    delivery.updated_at = now
+    text = incident.message if is_page else str((delivery.data or {}).get("text", ""))
+    page = Page(
+        delivery_id=delivery.id,
+        incident_id=incident.id,
+        incident_number=incident.number,
+        title=incident.title,
+        text=text,
+        user_id=user.id,
+        user_name=user.name,
+        channel=delivery.channel,
+        address=delivery.address,
+        important=delivery.important,
+        link=deps.incident_link(incident.id),
+        kind="page" if is_page else "update",
+    )
+    what = "paged" if is_page else "told"
+    if notifier is None:
+        _close(delivery, "failed", "not configured", now)
         timeline.record(
             session,
             incident.id,
             now,
-            TimelineKind.PAGE_SENT,
-            f"paged {user.name} by {delivery.channel}{suffix}",
-            channel=delivery.channel,
-            data={"delivery_id": delivery.id, "user_id": user.id},
+            TimelineKind.PAGE_FAILED,
+            f"{delivery.channel} to {user.name}: not configured",
         )
+        if is_page:
+            fall_through(uow, deps, delivery, now)
+        return
+    try:
+        result = notifier.send(page)
+    except DeliveryFailed as exc:
+        _record_failure(uow, deps, delivery, incident, user, exc, now)
+        return
+    delivery.status = result.status
+    delivery.provider_id = result.provider_id
+    delivery.sent_at = now
+    via = delivery.channel if configured else f"{delivery.channel} (not configured: shown on the console)"
+    timeline.record(
+        session,
+        incident.id,
+        now,
+        TimelineKind.PAGE_SENT,
+        f"{what} {user.name} by {via}",
+        channel=delivery.channel,
+        data={"delivery_id": delivery.id, "user_id": user.id, "kind": page.kind},
+    )
 
 
 def _record_failure(
@@ -158,10 +292,9 @@ def _record_failure(
         delivery.error = exc.detail
         delivery.due_at = now + timedelta(seconds=delay)
         job = send_job(delivery.id, delivery.due_at, delivery.attempts)
-        uow.after_commit(lambda: deps.queue.enqueue(job))
+        uow.after_commit(partial(deps.queue.enqueue, job))
         return
-    delivery.status = "failed"
-    delivery.error = exc.detail
+    _close(delivery, "failed", exc.detail, now)
     timeline.record(
         uow.session,
         incident.id,
@@ -171,3 +304,35 @@ def _record_failure(
         channel=delivery.channel,
         data={"delivery_id": delivery.id, "provider_code": exc.provider_code},
     )
+    if _is_page(delivery):
+        fall_through(uow, deps, delivery, now)
+
+
+def fall_through(uow: UnitOfWork, deps: Deps, failed: Delivery, now: datetime) -> None:
+    """A failed or unanswered page moves the user's next rule up to now, keeping later spacing."""
+    data = failed.data or {}
+    step_run, rule_index = data.get("step_run"), data.get("rule_index")
+    if step_run is None or rule_index is None:
+        return
+    later = [
+        d
+        for d in uow.session.scalars(
+            select(Delivery).where(
+                Delivery.incident_id == failed.incident_id,
+                Delivery.user_id == failed.user_id,
+                Delivery.status.in_(OPEN_STATUSES),
+            )
+        )
+        if (d.data or {}).get("step_run") == step_run and (d.data or {}).get("rule_index", -1) > rule_index
+    ]
+    if not later:
+        return
+    successor = min(later, key=lambda d: (d.data or {})["rule_index"])
+    shift = successor.due_at - now
+    if shift <= timedelta(0):
+        return
+    for delivery in later:
+        delivery.due_at = delivery.due_at - shift
+        delivery.updated_at = now
+        if delivery.due_at <= now:
+            uow.after_commit(partial(deps.queue.enqueue, send_job(delivery.id, None, delivery.attempts)))

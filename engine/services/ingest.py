@@ -20,9 +20,18 @@ from engine.db import Alert, AlertPayload, Incident, Integration
 from engine.db.base import new_id
 from engine.db.session import UnitOfWork
 from engine.errors import NotFound, ValidationFailed
-from engine.model.alert import AlertEvent, AlertStatus, ParsedPayload
+from engine.model.alert import AlertEvent, AlertStatus, ParsedPayload, SenderAction
 from engine.model.incident import IncidentState, IngestOutcome, TimelineKind
-from engine.services import escalation, integrations, maintenance, timeline
+from engine.rules.escalation import Action
+from engine.rules.grouping import (
+    GroupingConfig,
+    group_timeout,
+    grouping_key,
+    joins_open_incident,
+    open_key_for,
+)
+from engine.rules.routing import Route, RoutingType, choose_route, is_truthy_output
+from engine.services import escalation, incidents, integrations, maintenance, timeline
 from engine.services.deps import Deps
 from engine.services.numbering import next_value
 
@@ -130,33 +139,106 @@ def _ingest_once(
     session.flush()
 
     rendered = _render(deps, integration, payload, headers, parsed)
-    group_key = rendered.get("grouping_key") or parsed.group_key
-    open_key = _open_key(integration.id, group_key)
-    incident = session.scalar(select(Incident).where(Incident.open_key == open_key))
-    in_maintenance = maintenance.in_maintenance(session, integration, now)
-    resolving = parsed.status == AlertStatus.RESOLVED or _truthy(rendered.get("resolve_condition"))
+    config = _grouping_config(integration)
+    groups: dict[str, list[AlertEvent]] = {}
+    for alert in parsed.alerts:
+        key = grouping_key(
+            alert, payload, parsed.group_key, template_output=rendered.get("grouping_key"), config=config
+        )
+        groups.setdefault(key, []).append(alert)
+    context = _Context(uow, deps, integration, payload, headers, parsed, rendered, stored.id, now)
+    context.in_maintenance = maintenance.in_maintenance(session, integration, now)
+    results = [
+        _ingest_group(context, key, alerts, group_timeout(config), len(groups) > 1)
+        for key, alerts in groups.items()
+    ]
+    session.flush()
+    touched = tuple(dict.fromkeys(r[1] for r in results if r[1] is not None))
+    status = min((r[0] for r in results), key=_OUTCOME_ORDER.index)
+    first_alert = next((r[2] for r in results if r[2] is not None), None)
+    return IngestResult(status, touched[0] if touched else None, first_alert, touched)
 
-    if incident is None and resolving:
-        return IngestResult(IngestOutcome.RESOLVED, None, None)
+
+_OUTCOME_ORDER = [
+    IngestOutcome.CREATED,
+    IngestOutcome.MAINTENANCE,
+    IngestOutcome.RESOLVED,
+    IngestOutcome.GROUPED,
+    IngestOutcome.DUPLICATE,
+]
+
+
+class _Context:
+    """What every group of one delivery shares."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        deps: Deps,
+        integration: Integration,
+        payload: Any,
+        headers: Mapping[str, str],
+        parsed: ParsedPayload,
+        rendered: dict[str, str],
+        payload_id: str,
+        now: datetime,
+    ) -> None:
+        self.uow, self.deps, self.integration = uow, deps, integration
+        self.payload, self.headers, self.parsed, self.rendered = payload, headers, parsed, rendered
+        self.payload_id, self.now = payload_id, now
+        self.in_maintenance = False
+
+
+def _grouping_config(integration: Integration) -> GroupingConfig | None:
+    try:
+        return GroupingConfig.from_mapping(integration.grouping or {})
+    except ValidationFailed:
+        return None
+
+
+def _ingest_group(
+    ctx: _Context, key: str, alerts: list[AlertEvent], timeout: int | None, several: bool
+) -> tuple[IngestOutcome, str | None, str | None]:
+    session, deps, integration, now = ctx.uow.session, ctx.deps, ctx.integration, ctx.now
+    parsed = ctx.parsed
+    open_key = open_key_for(integration.id, key)
+    incident = session.scalar(select(Incident).where(Incident.open_key == open_key))
+    if incident is not None and not joins_open_incident(incident.last_alert_at, now, timeout):
+        # Past the grouping timeout: the old incident stays open but takes no more alerts.
+        incident.open_key = None
+        session.flush()
+        incident = None
+    sender_resolves = parsed.status == AlertStatus.RESOLVED or parsed.action == SenderAction.RESOLVE
+    sender_resolves = sender_resolves or is_truthy_output(ctx.rendered.get("resolve_condition", ""))
+    sender_acks = parsed.action == SenderAction.ACKNOWLEDGE or is_truthy_output(
+        ctx.rendered.get("acknowledge_condition", "")
+    )
+    all_resolved = all(a.status == AlertStatus.RESOLVED for a in alerts)
+    if incident is None and (sender_resolves or sender_acks or all_resolved):
+        # Nothing open to resolve or acknowledge: kept as a payload, like PagerDuty drops it.
+        return IngestOutcome.RESOLVED if not sender_acks else IngestOutcome.GROUPED, None, None
 
     created = incident is None
     if incident is None:
-        incident = _open_incident(session, deps, integration, parsed, rendered, group_key, open_key, now)
-        incident.in_maintenance = in_maintenance
-    first_alert = _store_alerts(session, incident, stored.id, parsed.alerts, in_maintenance, now)
+        title = alerts[0].title if several else None
+        incident = _open_incident(ctx, key, open_key, title)
+        incident.in_maintenance = ctx.in_maintenance
+    first_alert = _store_alerts(session, incident, ctx.payload_id, tuple(alerts), ctx.in_maintenance, now)
     incident.last_alert_at = now
     timeline.record(
         session,
         incident.id,
         now,
         TimelineKind.ALERT_RECEIVED,
-        f"{len(parsed.alerts)} alert(s) received, {incident.alerts_resolved}/{incident.alerts_count} resolved",
+        f"{len(alerts)} alert(s) received; {incident.alerts_resolved}/{incident.alerts_count} resolved",
         actor=integration.name,
-        data={"payload_id": stored.id},
+        data={"payload_id": ctx.payload_id},
     )
-
+    alert_id = first_alert.id if first_alert else None
     if created:
-        if in_maintenance:
+        _route(ctx, incident)
+        escalation.start(ctx.uow, deps, incident, idle=ctx.in_maintenance)
+        if ctx.in_maintenance:
             timeline.record(
                 session,
                 incident.id,
@@ -164,17 +246,45 @@ def _ingest_once(
                 TimelineKind.MAINTENANCE,
                 "arrived during maintenance: nobody paged",
             )
-            status = IngestOutcome.MAINTENANCE
-        else:
-            escalation.start(uow, deps, incident)
-            status = IngestOutcome.CREATED
-    elif resolving and incident.state != IncidentState.RESOLVED:
-        escalation.resolve_by_sender(uow, deps, incident, integration.name)
-        status = IngestOutcome.RESOLVED
-    else:
-        status = IngestOutcome.GROUPED
-    session.flush()
-    return IngestResult(status, incident.id, first_alert.id if first_alert else None, (incident.id,))
+            return IngestOutcome.MAINTENANCE, incident.id, alert_id
+    if incident.state != IncidentState.RESOLVED and (
+        sender_resolves or (incident.alerts_count > 0 and incident.alerts_resolved == incident.alerts_count)
+    ):
+        escalation.resolve_by_sender(ctx.uow, deps, incident, integration.name)
+        return IngestOutcome.RESOLVED, incident.id, alert_id
+    if sender_acks and incident.state in (IncidentState.FIRING, IncidentState.SILENCED):
+        incidents.mark_acknowledged(ctx.uow, deps, incident, incidents.Actor(integration.name, "integration"))
+    elif not created and not ctx.in_maintenance:
+        # Starts an escalation that maintenance held back; does nothing to a running one.
+        escalation.apply_event(ctx.uow, deps, incident, Action.NEW_ALERT)
+    return (IngestOutcome.CREATED if created else IngestOutcome.GROUPED), incident.id, alert_id
+
+
+def _route(ctx: _Context, incident: Incident) -> None:
+    """Pick the route (ordered regex / Jinja2 conditions, default last) and take its chain and chats."""
+    session, integration = ctx.uow.session, ctx.integration
+    rows = {r.id: r for r in integration.routes}
+    values = [
+        Route(r.id, r.position, RoutingType(r.routing_type), r.routing_regex, r.is_default)
+        for r in rows.values()
+    ]
+    problems: list[str] = []
+    chosen = choose_route(
+        values,
+        ctx.payload,
+        ctx.headers,
+        ctx.deps.renderer,
+        on_error=lambda route, exc: problems.append(f"route {route.id} failed: {exc.detail}"),
+    )
+    row = rows[chosen.id]
+    incident.route_id = row.id
+    incident.escalation_chain_id = row.escalation_chain_id
+    incident.slack_channel_id = row.slack_channel_id or integration.slack_channel_id
+    incident.telegram_chat_id = row.telegram_chat_id or integration.telegram_chat_id
+    label = "default route" if row.is_default else f"route {row.id} ({row.routing_regex})"
+    timeline.record(session, incident.id, ctx.now, TimelineKind.ROUTED, f"routed by {label}")
+    for problem in problems:
+        timeline.record(session, incident.id, ctx.now, TimelineKind.TEMPLATE_ERROR, problem)
 
 
 def _duplicate(session: Session, existing: AlertPayload) -> IngestResult:
@@ -186,14 +296,6 @@ def _duplicate(session: Session, existing: AlertPayload) -> IngestResult:
         alert.id if alert else None,
         (incident_id,) if incident_id else (),
     )
-
-
-def _open_key(integration_id: str, group_key: str) -> str:
-    return f"{integration_id}:{hashlib.sha256(group_key.encode('utf-8', 'replace')).hexdigest()[:40]}"
-
-
-def _truthy(text: str | None) -> bool:
-    return text is not None and text.strip().lower() in ("1", "true", "ok")
 
 
 def _render(
@@ -219,18 +321,15 @@ def _render(
     return out
 
 
-def _open_incident(
-    session: Session,
-    deps: Deps,
-    integration: Integration,
-    parsed: ParsedPayload,
-    rendered: Mapping[str, str],
-    group_key: str,
-    open_key: str,
-    now: datetime,
-) -> Incident:
-    route = integrations.default_route(integration)
-    title = (rendered.get("title") or "").strip() or parsed.title or integration.name
+def _open_incident(ctx: _Context, group_key: str, open_key: str, title: str | None) -> Incident:
+    session, integration, parsed, rendered, now = (
+        ctx.uow.session,
+        ctx.integration,
+        ctx.parsed,
+        ctx.rendered,
+        ctx.now,
+    )
+    title = title or (rendered.get("title") or "").strip() or parsed.title or integration.name
     incident = Incident(
         id=new_id("I"),
         number=next_value(session, "incident"),
@@ -240,14 +339,10 @@ def _open_incident(
         state=IncidentState.FIRING.value,
         team_id=integration.team_id,
         integration_id=integration.id,
-        route_id=route.id,
-        escalation_chain_id=route.escalation_chain_id,
         grouping_key=group_key,
         open_key=open_key,
         labels=dict(parsed.labels),
         template_error=rendered.get("_errors"),
-        slack_channel_id=route.slack_channel_id or integration.slack_channel_id,
-        telegram_chat_id=route.telegram_chat_id or integration.telegram_chat_id,
         created_at=now,
         last_alert_at=now,
         alerts_count=0,

@@ -69,8 +69,8 @@ def test_grafana_alert_pages_through_real_processes(
         else:
             worker_log = tmp_path / "worker.log"
             _setup_and_post(base, fixture)
-            # The server only enqueued: nothing is paged until a worker runs the jobs.
-            assert _sent_deliveries(database_url) == []
+            # The server wrote the outbox and enqueued: nothing is sent until a worker runs the jobs.
+            assert sorted(_sent_deliveries(database_url)) == [("U001", "pending"), ("U002", "pending")]
             with running(["worker"], env, worker_log):
                 wait_for(lambda: "User 2" in worker_log.read_text(errors="replace"), timeout=30)
             log = worker_log.read_text(errors="replace")
