@@ -42,7 +42,8 @@ class ResponderIn(Body):
 
 
 class PageIn(Body):
-    title: str = Field(min_length=1, max_length=1000)
+    incident_id: str | None = Field(default=None, description="add responders to this incident instead")
+    title: str = Field(default="", max_length=1000)
     message: str = Field(default="", max_length=20_000)
     team_id: str | None = None
     users: list[ResponderIn] = Field(default_factory=list)
@@ -184,6 +185,16 @@ def build_router() -> APIRouter:
     @router.post("/escalation/", status_code=201)
     def direct_page(body: PageIn, request: Request, caller: Caller = Depends(authenticate)) -> JSONResponse:
         runtime = runtime_of(request)
+        responders = [paging.Responder(u.id, u.important) for u in body.users]
+        if body.incident_id is not None:
+            with runtime.db.unit() as uow:
+                incident_id = _scoped(caller, incidents.find(uow.session, body.incident_id)).id
+            paging.add_responders(runtime.deps, incident_id, _actor(caller), responders)
+            with runtime.db.unit() as uow:
+                view = views.incident_view(
+                    incidents.find(uow.session, incident_id), runtime.settings.public_base
+                )
+            return JSONResponse(view, status_code=200)
         team_id = body.team_id if caller.is_admin else (body.team_id or caller.team_id)
         if not caller.is_admin and team_id != caller.team_id:
             raise ApiError(403, f"this token may only page team {caller.team_id}")
@@ -193,7 +204,7 @@ def build_router() -> APIRouter:
             body.message,
             _actor(caller),
             team_id,
-            [paging.Responder(u.id, u.important) for u in body.users],
+            responders,
         )
         with runtime.db.unit() as uow:
             view = views.incident_view(incidents.find(uow.session, incident.id), runtime.settings.public_base)

@@ -60,7 +60,7 @@ def addresses(user: User, settings: NotificationSettings, channel: ChannelType) 
 
 
 def plan_for_user(
-    uow: UnitOfWork, deps: Deps, incident: Incident, user: User, step_run: int, important: bool
+    uow: UnitOfWork, deps: Deps, incident: Incident, user: User, step_run: int | str, important: bool
 ) -> None:
     """Plan one page of ``user`` through their notification rules, replacing their pending ones."""
     session = uow.session

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from engine.clock import Clock
 from engine.db.session import Database
-from engine.ports import JobQueue, Notifier, TemplateRenderer
+from engine.ports import CalendarSource, JobQueue, Notifier, TemplateRenderer
 
 
 @dataclass
@@ -22,6 +22,8 @@ class Deps:
     public_url: str = "http://127.0.0.1:8080"
     # Default templates per integration type (title, message, grouping_key …); users override them.
     default_templates: Callable[[str], Mapping[str, str]] = lambda _type: {}
+    # Fetches and reads iCal feeds for ical schedules; without it they cannot be created or refreshed.
+    calendars: CalendarSource | None = None
 
     def incident_link(self, incident_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/api/v1/incidents/{incident_id}/"

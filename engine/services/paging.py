@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.db import Incident
+from engine.db import Incident, User
 from engine.db.base import new_id
-from engine.errors import ValidationFailed
+from engine.errors import InvalidTransition, ValidationFailed
 from engine.model.escalation import NotifyPersons, NotifyTeamMembers, Step, chain_to_raw
 from engine.model.incident import IncidentState, TimelineKind
 from engine.rules.escalation import Action
-from engine.services import escalation, timeline
-from engine.services.directory import require_team, require_users
+from engine.services import deliveries, escalation, incidents, timeline
 from engine.services.deps import Deps
+from engine.services.directory import require_team, require_users
 from engine.services.incidents import Actor
 from engine.services.numbering import next_value
 
@@ -80,3 +80,42 @@ def page(
         escalation.initialise(incident)
         escalation.apply_event(uow, deps, incident, Action.OPEN)
         return incident
+
+
+def add_responders(deps: Deps, ref: str | int, actor: Actor, responders: Sequence[Responder]) -> Incident:
+    """Page more people for an open incident, once each; an acknowledged incident fires again."""
+    if not responders:
+        raise ValidationFailed("name at least one user to page", field="users")
+    with deps.db.unit() as uow:
+        session = uow.session
+        require_users(session, [r.user_id for r in responders], field="users")
+        incident = incidents.find(session, ref)
+        locked = escalation.lock_incident(session, incident.id)
+        assert locked is not None
+        if locked.state == IncidentState.RESOLVED.value:
+            raise InvalidTransition(
+                f"incident #{locked.number} is resolved; reopen it first", locked.state, locked.resolved_by
+            )
+        now = deps.clock.now()
+        locked.state = IncidentState.FIRING.value
+        locked.acknowledged_at = None
+        locked.acknowledged_by = None
+        locked.silenced_until = None
+        names = []
+        for responder in responders:
+            user = session.get(User, responder.user_id)
+            assert user is not None
+            names.append(user.name)
+            deliveries.plan_for_user(
+                uow, deps, locked, user, f"added-{now.timestamp():.0f}", responder.important
+            )
+        timeline.record(
+            session,
+            locked.id,
+            now,
+            TimelineKind.ESCALATION_STEP,
+            f"{actor.name} added responders: " + ", ".join(names),
+            actor=actor.name,
+            channel=actor.channel,
+        )
+        return locked

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 2, 9, 14, 0, tzinfo=UTC)
+        self.started = self._now
         self._lock = threading.Lock()
 
     def now(self) -> datetime:

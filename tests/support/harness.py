@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -27,9 +28,15 @@ class Harness:
     queue: FakeJobQueue
     console: io.StringIO
 
+    @property
+    def start(self) -> datetime:
+        return self.clock.started
+
     def api(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}", **kwargs.pop("headers", {})}
-        return self.client.request(method, f"/api/v1/{path.lstrip('/')}", json=json, headers=headers, **kwargs)
+        return self.client.request(
+            method, f"/api/v1/{path.lstrip('/')}", json=json, headers=headers, **kwargs
+        )
 
     def ok(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
         response = self.api(method, path, json, **kwargs)
