@@ -76,8 +76,8 @@ def test_personal_rules_sms_call_sms(sqlite_url: str) -> None:
         fire(h, integration(h, "E001")["link"])
         h.queue.advance(3 * 3600)
         assert sent(h) == [
-            (0.0, a, "sms", "page"),
             (0.0, a, "phone_call", "page"),
+            (0.0, a, "sms", "page"),
             (1800.0, a, "sms", "page"),
         ]
 

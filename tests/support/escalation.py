@@ -60,7 +60,7 @@ def fire(h: Harness, link: str, name: str = "disk full") -> str:
 
 
 def sent(h: Harness, incident_id: str | None = None) -> list[tuple[float, str, str, str]]:
-    """(seconds since the harness start, user, channel, kind) of every delivery sent, in order."""
+    """(seconds since the harness start, user, channel, kind) of every delivery sent, by time."""
     with h.runtime.db.unit() as uow:
         query = select(Delivery).where(Delivery.status == "sent").order_by(Delivery.sent_at, Delivery.id)
         if incident_id:
