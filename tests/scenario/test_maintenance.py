@@ -52,7 +52,9 @@ def test_maintenance_window_and_stop(sqlite_url: str, fixtures_dir: Path) -> Non
             },
         )
         assert window["integration_ids"] == [integration["id"]]
-        assert h.post_alert(integration["link"], _am_body(fixtures_dir, "w1")).json()["status"] == "maintenance"
+        assert (
+            h.post_alert(integration["link"], _am_body(fixtures_dir, "w1")).json()["status"] == "maintenance"
+        )
         h.ok("DELETE", f"maintenance/{window['id']}/")
         assert h.post_alert(integration["link"], _am_body(fixtures_dir, "w2")).json()["status"] == "created"
 
@@ -63,7 +65,11 @@ def test_maintenance_window_and_stop(sqlite_url: str, fixtures_dir: Path) -> Non
         bad = h.api(
             "POST",
             "maintenance/",
-            {"integration_ids": ["nope"], "start_time": "2026-02-09T14:00:00Z", "end_time": "2026-02-09T16:00:00Z"},
+            {
+                "integration_ids": ["nope"],
+                "start_time": "2026-02-09T14:00:00Z",
+                "end_time": "2026-02-09T16:00:00Z",
+            },
         )
         assert bad.status_code == 422
         assert bad.json()["field"] == "integration_ids[0]"

@@ -12,7 +12,9 @@ def test_grafana_alert_opens_incident_and_pages_team(database_url: str, fixtures
     with harness(database_url) as h:
         seed_team(h)
         integration = h.ok(
-            "POST", "integrations/", {"type": "grafana_alerting", "name": "Production Alerts", "team_id": "T001"}
+            "POST",
+            "integrations/",
+            {"type": "grafana_alerting", "name": "Production Alerts", "team_id": "T001"},
         )
         assert integration["link"].startswith("http://127.0.0.1:8080/integrations/v1/grafana_alerting/")
 
@@ -52,11 +54,15 @@ def test_unknown_token_and_wrong_type(database_url: str) -> None:
         assert wrong.status_code == 400
         assert "alertmanager" in wrong.json()["detail"]
         form = h.client.post(
-            f"/integrations/v1/alertmanager/{token}/", content=b"a=1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+            f"/integrations/v1/alertmanager/{token}/",
+            content=b"a=1",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert form.status_code == 415
         broken = h.client.post(
-            f"/integrations/v1/alertmanager/{token}/", content=b"{not json", headers={"Content-Type": "application/json"}
+            f"/integrations/v1/alertmanager/{token}/",
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
         )
         assert broken.status_code == 400
         assert broken.json()["error"] == "invalid_json"

@@ -66,10 +66,11 @@ def sent(h: Harness, incident_id: str | None = None) -> list[tuple[float, str, s
         if incident_id:
             query = query.where(Delivery.incident_id == incident_id)
         rows = list(uow.session.scalars(query))
-        return [
+        # Sends at the same virtual instant have no order of their own: sort them for stable asserts.
+        return sorted(
             (_since(h, d.sent_at), d.user_id or "", d.channel, (d.data or {}).get("kind", "page"))
             for d in rows
-        ]
+        )
 
 
 def _since(h: Harness, at: datetime | None) -> float:
