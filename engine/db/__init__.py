@@ -4,6 +4,7 @@ from engine.db.base import Base
 from engine.db.delivery import Delivery
 from engine.db.directory import ApiToken, Team, TeamMember, User
 from engine.db.escalation import EscalationChain, EscalationStep
+from engine.db.identity import LinkCode
 from engine.db.incident import Alert, AlertPayload, ChatMessage, Counter, Incident, Note, TimelineEntry
 from engine.db.integration import Integration, MaintenanceWindow, Route
 from engine.db.schedule import Override, Schedule, Shift
@@ -21,6 +22,7 @@ __all__ = [
     "EscalationStep",
     "Incident",
     "Integration",
+    "LinkCode",
     "MaintenanceWindow",
     "Note",
     "OutgoingWebhook",

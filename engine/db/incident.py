@@ -143,5 +143,8 @@ class ChatMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str | None] = mapped_column(String(64))
     thread_id: Mapped[str | None] = mapped_column(String(64))
+    # The last timeline entry already replied into the thread; a claim stops two workers posting twins.
+    last_entry_id: Mapped[int] = mapped_column(default=0, server_default="0")
+    claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

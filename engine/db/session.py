@@ -65,6 +65,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Called with each committed unit of work (e.g. to publish the incidents it changed).
+        self.commit_listeners: list[Callable[[UnitOfWork], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -84,6 +86,8 @@ class Database:
         finally:
             session.close()
         uow.run_after_commit()
+        for listener in self.commit_listeners:
+            listener(uow)
 
     def dispose(self) -> None:
         self.engine.dispose()

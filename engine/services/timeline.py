@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from engine.db import TimelineEntry
 from engine.model.incident import TimelineKind
 
+TOUCHED = "tocsin.timeline_incidents"
+
 
 def record(
     session: Session,
@@ -21,6 +23,7 @@ def record(
     actor: str | None = None,
     channel: str | None = None,
     data: dict[str, Any] | None = None,
+    publish: bool = True,
 ) -> TimelineEntry:
     entry = TimelineEntry(
         incident_id=incident_id,
@@ -32,4 +35,13 @@ def record(
         data=data or {},
     )
     session.add(entry)
+    # Committed entries are published (card edit, thread line) by a listener on the unit of work.
+    if publish:
+        session.info.setdefault(TOUCHED, set()).add(incident_id)
     return entry
+
+
+def touched_incidents(session: Session) -> set[str]:
+    """Incidents whose timeline this session wrote to."""
+    touched: set[str] = session.info.get(TOUCHED, set())
+    return touched

@@ -1,0 +1,59 @@
+"""Read-only lookups the conversation needs: schedules by name, open incidents, the latest page."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.db import Delivery, Incident, Schedule, Team, User
+
+
+def find_schedule(session: Session, ref: str | None, team_ids: list[str]) -> Schedule | None:
+    """A schedule by id or (case-insensitive) name; with no ref, the first team's primary one."""
+    if ref:
+        found = session.get(Schedule, ref)
+        if found is not None:
+            return found
+        return session.scalar(select(Schedule).where(func.lower(Schedule.name) == ref.strip().lower()))
+    for team_id in team_ids:
+        team = session.get(Team, team_id)
+        if team is not None and team.primary_schedule_id:
+            primary = session.get(Schedule, team.primary_schedule_id)
+            if primary is not None:
+                return primary
+        first = session.scalar(
+            select(Schedule).where(Schedule.team_id == team_id).order_by(Schedule.created_at)
+        )
+        if first is not None:
+            return first
+    return None
+
+
+def open_incidents(session: Session, team_ids: list[str] | None, limit: int = 10) -> list[Incident]:
+    query = select(Incident).where(Incident.state != "resolved").order_by(Incident.number.desc()).limit(limit)
+    if team_ids:
+        query = query.where(Incident.team_id.in_(team_ids))
+    return list(session.scalars(query))
+
+
+def latest_paged_incident(session: Session, user_id: str, channels: tuple[str, ...]) -> Incident | None:
+    """The incident most recently paged to this user on these channels (SMS "ack" with no number)."""
+    incident_id = session.scalar(
+        select(Delivery.incident_id)
+        .where(Delivery.user_id == user_id, Delivery.channel.in_(channels), Delivery.sent_at.is_not(None))
+        .order_by(Delivery.sent_at.desc())
+        .limit(1)
+    )
+    return session.get(Incident, incident_id) if incident_id else None
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.username) == username.lstrip("@").lower()))
+
+
+def team_by_name(session: Session, ref: str) -> Team | None:
+    return session.get(Team, ref) or session.scalar(select(Team).where(func.lower(Team.name) == ref.lower()))
+
+
+def user_names(session: Session, ids: list[str]) -> list[str]:
+    return list(session.scalars(select(User.name).where(User.id.in_(ids)).order_by(User.name))) if ids else []
