@@ -5,15 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TextIO
 
 from redis import Redis
 
+from adapters.console.chat import ConsoleChatPublisher
 from adapters.console.notifier import ConsoleNotifier
 from adapters.embedded.queue import InProcessJobQueue
+from adapters.ical.fetch import IcalCalendarSource
+from adapters.providers import ProviderContext, ProviderParts, install_all
 from adapters.rq.queue import RqJobQueue
 from adapters.settings import Settings
 from adapters.templating import JinjaTemplateRenderer, default_templates
+from bot.conversation import Conversation
+from bot.ports import ChatPublisher
+from bot.publishing import CardPublisher
 from engine import jobs
 from engine.clock import Clock, SystemClock
 from engine.db.migrate import upgrade
@@ -32,6 +39,8 @@ class Runtime:
     console: ConsoleNotifier
     redis: Redis | None = None
     embedded: InProcessJobQueue | None = None
+    conversation: Conversation | None = None
+    providers: list[ProviderParts] = field(default_factory=list)
     _stops: list[threading.Event] = field(default_factory=list)
 
     @property
@@ -63,6 +72,9 @@ class Runtime:
         return stop
 
     def stop(self) -> None:
+        for part in self.providers:
+            if part.close is not None:
+                part.close()
         for stop in self._stops:
             stop.set()
         if self.embedded is not None:
@@ -78,6 +90,7 @@ def build_runtime(
     migrate: bool = True,
     console_stream: TextIO | None = None,
     notifiers: dict[str, Notifier] | None = None,
+    chat_publishers: dict[str, ChatPublisher] | None = None,
 ) -> Runtime:
     """Wire everything from settings; ``queue`` and ``clock`` are injectable for tests."""
     clock = clock or SystemClock()
@@ -103,8 +116,32 @@ def build_runtime(
         fallback_notifier=console,
         public_url=settings.public_base,
         default_templates=default_templates,
+        calendars=IcalCalendarSource(),
     )
-    runtime = Runtime(settings=settings, deps=deps, console=console, redis=redis, embedded=embedded)
+    conversation = Conversation(deps)
+    providers = install_all(ProviderContext(settings, deps, conversation, console_stream))
+    merged = dict(deps.notifiers)
+    for part in providers:
+        for channel, notifier in part.notifiers.items():
+            merged.setdefault(channel, notifier)  # notifiers passed in (tests) win
+    deps.notifiers = merged
+    publishers = {p.name: p.publisher for p in providers if p.publisher is not None}
+    publishers.update(chat_publishers or {})
+    for provider, enabled in (("slack", settings.slack_enabled), ("telegram", settings.telegram_enabled)):
+        if not enabled and provider not in publishers:
+            # Cards for a chat without credentials show on the console instead.
+            publishers[provider] = ConsoleChatPublisher(provider, console_stream)
+    deps.publisher = CardPublisher(deps, publishers)
+    db.commit_listeners.append(partial(jobs.enqueue_publishes, deps))
+    runtime = Runtime(
+        settings=settings,
+        deps=deps,
+        console=console,
+        redis=redis,
+        embedded=embedded,
+        conversation=conversation,
+        providers=providers,
+    )
     if embedded is not None:
         embedded.bind(runtime.run)
     _log_providers(settings)

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from adapters.http import api, errors, incidents_api, ingest
+from adapters.http import api, errors, example_alert, incidents_api, ingest, schedules_api
 from adapters.runtime import Runtime
 
 
@@ -24,7 +24,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(api.build_router())
     app.include_router(incidents_api.build_router())
+    for part in runtime.providers:
+        if part.router is not None:
+            app.include_router(part.router)
     app.include_router(ingest.build_router())
+    app.include_router(example_alert.build_router())
+    app.include_router(schedules_api.build_router())
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
