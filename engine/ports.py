@@ -5,10 +5,12 @@ Adapters implement these; the composition root (``adapters.runtime``) wires them
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from engine.model.schedule import ShiftInterval
 
 
 @dataclass(frozen=True)
@@ -91,4 +93,46 @@ class TemplateRenderer(Protocol):
 
     def render(self, template: str, context: Mapping[str, Any]) -> str:
         """Render ``template``; raise :class:`engine.errors.ValidationFailed` when it fails."""
+        ...
+
+
+@dataclass(frozen=True)
+class UnmatchedCalendarEvent:
+    """A calendar occurrence that named nobody Tocsin knows: a hole in the rota worth showing."""
+
+    summary: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class CalendarReading:
+    """What a calendar says for a window: on-call intervals, and the events that named nobody."""
+
+    intervals: tuple[ShiftInterval, ...]
+    unmatched: tuple[UnmatchedCalendarEvent, ...] = ()
+
+
+class CalendarSource(Protocol):
+    """Fetches and reads iCalendar feeds for ``ical`` schedules (the engine cannot parse iCal itself).
+
+    Both methods raise :class:`engine.errors.ValidationFailed` (without ``field``; the caller knows
+    which schedule field it was reading) and nothing else on purpose. Neither touches the database.
+    """
+
+    def fetch(self, location: str) -> str:
+        """The text at ``location``: an http(s) URL or a file path. Safe to call again (a plain GET).
+
+        Raises when the location cannot be reached, answers with an error, or is too large.
+        """
+        ...
+
+    def read(
+        self, text: str, start: datetime, end: datetime, people: Mapping[str, Sequence[str]]
+    ) -> CalendarReading:
+        """The on-call intervals of every occurrence overlapping ``[start, end)`` (aware UTC).
+
+        ``people`` maps user ids to the strings that identify them in events (username, e-mail,
+        name …). Raises when ``text`` is not a calendar.
+        """
         ...

@@ -17,11 +17,14 @@ from adapters.config.yamlsource import Path, YamlError, line_of, load_with_lines
 from adapters.http import api, schemas, views
 from adapters.http.crud import Resource
 from adapters.runtime import Runtime
-from engine.errors import TocsinError
-from engine.services import directory
+from engine.db import Schedule
+from engine.errors import TocsinError, ValidationFailed
+from engine.services import calendar_sync, directory, schedules
+from engine.services.calendar_sync import Fetched
 
 # The order objects are created in, so references resolve; deletion (--prune) runs backwards.
-KINDS = ("teams", "users", "escalation_chains", "integrations", "routes")
+# A team's primary_schedule_id names a schedule created after it; it is set in a second pass.
+KINDS = ("teams", "users", "schedules", "escalation_chains", "integrations", "routes")
 _EXTRA_USER_FIELDS = {"notification_channels", "notification_timing", "default_rules", "important_rules"}
 
 
@@ -81,7 +84,7 @@ def parse_file(text: str) -> tuple[Plan, dict[Path, int]]:
         objects = data.get(kind) or []
         if not isinstance(objects, list):
             raise _error(lines, (kind,), "must be a list of objects")
-        resource = api.RESOURCES[kind]
+        schema = schemas.ScheduleIn if kind == "schedules" else api.RESOURCES[kind].create_schema
         for index, raw in enumerate(objects):
             path: Path = (kind, index)
             if not isinstance(raw, dict):
@@ -96,7 +99,7 @@ def parse_file(text: str) -> tuple[Plan, dict[Path, int]]:
             extra = None
             if kind == "users":
                 extra = {k: body.pop(k) for k in list(body) if k in _EXTRA_USER_FIELDS} or None
-            model = _validate(resource.create_schema, body, lines, path)
+            model = _validate(schema, body, lines, path)
             if extra is not None:
                 _validate(schemas.NotificationChannelsIn, extra, lines, path)
             items.append((kind, index, body, model, extra))
@@ -117,14 +120,27 @@ def apply_text(runtime: Runtime, text: str, prune: bool = False) -> list[Change]
     plan, lines = parse_file(text)
     changes: list[Change] = []
     clock = runtime.deps.clock
+    calendars = _fetch_new_calendars(runtime, plan)
+    primary_schedules: list[tuple[int, Change, str | None]] = []
     with runtime.db.unit() as uow:
         session = uow.session
         for kind, index, body, model, extra in plan.items:
             try:
-                changes.append(_apply_one(session, runtime, kind, body, model, extra, clock))
+                if kind == "schedules":
+                    change = _apply_schedule(session, runtime, body, model, calendars.get(str(body["id"])))
+                else:
+                    change = _apply_one(session, runtime, kind, body, model, extra, clock)
             except TocsinError as exc:
                 path: Path = (kind, index, *field_path(getattr(exc, "field", None)))
                 raise _error(lines, path, exc.detail) from exc
+            changes.append(change)
+            if kind == "teams" and "primary_schedule_id" in model.model_fields_set:
+                primary_schedules.append((index, change, getattr(model, "primary_schedule_id", None)))
+        for index, change, schedule_id in primary_schedules:
+            try:
+                _set_primary_schedule(session, change, schedule_id)
+            except TocsinError as exc:
+                raise _error(lines, ("teams", index, "primary_schedule_id"), exc.detail) from exc
         if prune:
             changes.extend(_prune(session, plan))
     return changes
@@ -142,6 +158,8 @@ def _apply_one(
     resource: Resource = api.RESOURCES[kind]
     obj_id = str(body["id"])
     fields = model.model_dump(exclude_unset=True)
+    if kind == "teams":
+        fields.pop("primary_schedule_id", None)  # the second pass sets it, once schedules exist
     existing = session.get(resource.model, obj_id)
     if existing is None:
         obj = resource.create(session, clock, fields)
@@ -159,6 +177,58 @@ def _apply_one(
     return Change(kind, obj_id, "update" if changed else "unchanged", changed)
 
 
+def _fetch_new_calendars(runtime: Runtime, plan: Plan) -> dict[str, dict[str, Fetched]]:
+    """Fetch the calendars of new schedules and changed locations, before the transaction opens."""
+    wanted: dict[str, dict[str, Any]] = {}
+    with runtime.db.unit() as uow:
+        for kind, _index, body, model, _extra in plan.items:
+            if kind != "schedules":
+                continue
+            fields = model.model_dump(exclude_unset=True)
+            existing = uow.session.get(Schedule, str(body["id"]))
+            wanted[str(body["id"])] = {
+                f: fields[f]
+                for f in calendar_sync.ICAL_FIELDS
+                if fields.get(f) and (existing is None or getattr(existing, f) != fields[f])
+            }
+    return {
+        obj_id: calendar_sync.fetch_fields(runtime.deps.calendars, f) for obj_id, f in wanted.items() if f
+    }
+
+
+def _apply_schedule(
+    session: Session,
+    runtime: Runtime,
+    body: dict[str, Any],
+    model: BaseModel,
+    fetched: dict[str, Fetched] | None,
+) -> Change:
+    obj_id = str(body["id"])
+    fields = model.model_dump(exclude_unset=True)
+    existing = session.get(Schedule, obj_id)
+    if existing is None:
+        schedules.create_schedule(session, runtime.deps, fields, fetched)
+        return Change("schedules", obj_id, "create")
+    # Only the configuration counts: on-call answers and fetch times change by themselves.
+    before = schedules.config_of(existing)
+    after = schedules.config_of(schedules.update_schedule(session, runtime.deps, obj_id, fields, fetched))
+    changed = sorted(k for k in after if before.get(k) != after.get(k))
+    return Change("schedules", obj_id, "update" if changed else "unchanged", changed)
+
+
+def _set_primary_schedule(session: Session, change: Change, schedule_id: str | None) -> None:
+    if schedule_id is not None and session.get(Schedule, schedule_id) is None:
+        raise ValidationFailed(f"schedule {schedule_id!r} does not exist", field="primary_schedule_id")
+    team = directory.get_team(session, change.obj_id)
+    if team.primary_schedule_id == schedule_id:
+        return
+    directory.update_team(session, change.obj_id, {"primary_schedule_id": schedule_id})
+    if change.action == "unchanged":
+        change.action = "update"
+    if change.action == "update":
+        change.fields = sorted({*change.fields, "primary_schedule_id"})
+
+
 def _apply_extra(session: Session, user_id: str, extra: dict[str, Any] | None) -> None:
     if extra is None:
         return
@@ -173,6 +243,12 @@ def _prune(session: Session, plan: Plan) -> list[Change]:
         keep[kind].add(str(body["id"]))
     changes: list[Change] = []
     for kind in reversed(KINDS):
+        if kind == "schedules":
+            for obj_id in list(session.scalars(select(Schedule.id))):
+                if obj_id not in keep[kind]:
+                    schedules.delete_schedule(session, obj_id)
+                    changes.append(Change(kind, obj_id, "delete"))
+            continue
         resource = api.RESOURCES[kind]
         query = select(resource.model.id)
         if kind == "routes":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import available_timezones
 
@@ -184,3 +185,39 @@ class GroupingIn(Body):
     enabled: bool = True
     fields: list[str] = Field(default_factory=list)
     timeout: int | None = Field(default=None, ge=1)
+
+
+ScheduleType = Literal["calendar", "ical", "web"]
+
+
+class ScheduleIn(Body):
+    """SPEC 4.2; shifts are checked field by field by the schedule service (names like shifts[0].users[1])."""
+
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    team_id: str | None = None
+    type: ScheduleType = "calendar"
+    time_zone: str = "UTC"
+    ical_url_primary: str | None = Field(default=None, max_length=2000)
+    ical_url_overrides: str | None = Field(default=None, max_length=2000)
+    shifts: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class SchedulePatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    team_id: str | None = None
+    type: ScheduleType | None = None
+    time_zone: str | None = None
+    ical_url_primary: str | None = Field(default=None, max_length=2000)
+    ical_url_overrides: str | None = Field(default=None, max_length=2000)
+    shifts: list[dict[str, Any]] | None = None
+
+
+class OverrideIn(Body):
+    """A naive ``start``/``end`` is wall-clock time in the schedule's zone."""
+
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    user_id: str = Field(min_length=1)
+    start: datetime
+    end: datetime
+    replaces_user_id: str | None = None

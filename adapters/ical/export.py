@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import icalendar
@@ -23,6 +24,15 @@ def shift_uid(calendar_id: str, shift: FinalShift) -> str:
     """The stable UID of ``shift`` in the feed of ``calendar_id``."""
     key = "\x1f".join((calendar_id, shift.user_id, shift.start.isoformat(), shift.end.isoformat()))
     return f"{hashlib.sha256(key.encode()).hexdigest()[:32]}@tocsin"
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One shift in a feed that mixes calendars (a user's shifts across all their schedules)."""
+
+    shift: FinalShift
+    calendar_id: str
+    summary: str
 
 
 def render_ics(
@@ -41,6 +51,17 @@ def render_ics(
     in ``X-TOCSIN-USER-ID``.
     """
     labels = user_labels or {}
+    events = [
+        FeedEvent(shift, calendar_id, f"On call: {labels.get(shift.user_id, shift.user_id)}")
+        for shift in shifts
+    ]
+    return render_feed(events, generated_at=generated_at, calendar_name=calendar_name)
+
+
+def render_feed(
+    events: Iterable[FeedEvent], *, generated_at: datetime, calendar_name: str | None = None
+) -> str:
+    """The .ics text for events from possibly several calendars; UIDs stay distinct per calendar."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", _PRODID)
     calendar.add("version", "2.0")
@@ -48,13 +69,15 @@ def render_ics(
     calendar.add("method", "PUBLISH")
     if calendar_name:
         calendar.add("x-wr-calname", calendar_name)
-    for shift in sorted(shifts, key=lambda s: (s.start, s.user_id, s.end)):
+    ordered = sorted(events, key=lambda e: (e.shift.start, e.shift.user_id, e.shift.end, e.calendar_id))
+    for item in ordered:
+        shift = item.shift
         event = icalendar.Event()
-        event.add("uid", shift_uid(calendar_id, shift))
+        event.add("uid", shift_uid(item.calendar_id, shift))
         event.add("dtstamp", generated_at)
         event.add("dtstart", shift.start)
         event.add("dtend", shift.end)
-        event.add("summary", f"On call: {labels.get(shift.user_id, shift.user_id)}")
+        event.add("summary", item.summary)
         event.add("x-tocsin-user-id", shift.user_id)
         event.add("transp", "OPAQUE")
         calendar.add_component(event)

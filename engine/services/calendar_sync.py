@@ -92,9 +92,11 @@ def import_calendars(
         try:
             reading = _read(deps.calendars, got.text, now, people)
         except ValidationFailed as error:
-            raise ValidationFailed(f"{location} is not a usable calendar: {error.detail}", field=field) from None
+            raise ValidationFailed(
+                f"{location} is not a usable calendar: {error.detail}", field=field
+            ) from None
         _store(row, field, got.text, reading, now, now)
-    row.ical_fetched_at = now
+    row.ical_fetched_at = now if _sources(row) else None
     row.ical_error = _error_text({k: v for k, v in _errors(row).items() if k not in wanted})
 
 
@@ -107,6 +109,8 @@ def refresh_schedule(deps: Deps, schedule_id: str, *, force: bool = False) -> bo
 
     A feed that fails keeps its last good copy, and ``ical_error`` says what went wrong.
     """
+    if deps.calendars is None:
+        return False  # nothing could be fetched; leave the stored copies and errors as they are
     now = deps.clock.now()
     with deps.db.unit() as uow:
         row = uow.session.get(ScheduleRow, schedule_id)
@@ -143,8 +147,13 @@ def refresh_due_calendars(deps: Deps) -> int:
         ids = list(
             uow.session.scalars(
                 select(ScheduleRow.id).where(
-                    or_(ScheduleRow.ical_url_primary.is_not(None), ScheduleRow.ical_url_overrides.is_not(None)),
-                    or_(ScheduleRow.ical_fetched_at.is_(None), ScheduleRow.ical_fetched_at <= now - REFRESH_EVERY),
+                    or_(
+                        ScheduleRow.ical_url_primary.is_not(None), ScheduleRow.ical_url_overrides.is_not(None)
+                    ),
+                    or_(
+                        ScheduleRow.ical_fetched_at.is_(None),
+                        ScheduleRow.ical_fetched_at <= now - REFRESH_EVERY,
+                    ),
                 )
             )
         )
@@ -209,9 +218,9 @@ def _store(
         "fetched_at": _iso(fetched_at),
         "window": [_iso(start), _iso(end)],
         "intervals": encode_intervals(reading.intervals),
-        "unmatched": [
-            [u.summary, _iso(u.start), _iso(u.end)] for u in reading.unmatched if u.end > now
-        ][:MAX_UNMATCHED],
+        "unmatched": [[u.summary, _iso(u.start), _iso(u.end)] for u in reading.unmatched if u.end > now][
+            :MAX_UNMATCHED
+        ],
     }
     layer = _layer(row, field)
     if layer is None:

@@ -20,8 +20,9 @@ from engine.db import Schedule as ScheduleRow
 from engine.db import Shift as ShiftRow
 from engine.db import Team
 from engine.errors import NotFound
-from engine.model.schedule import Override, Schedule, ShiftInterval
-from engine.rules.oncall import on_call_at
+from engine.model.schedule import FinalShift, Override, Schedule, Segment, ShiftInterval
+from engine.rules.handoff import on_call_segment
+from engine.rules.oncall import final_shifts, on_call_at
 from engine.rules.shift_input import overrides_from_intervals, parse_shift
 
 # Shift rows of this type hold an imported calendar's expanded intervals, not an API shift;
@@ -108,6 +109,36 @@ def team_schedule_id(session: Session, team_id: str | None) -> str | None:
         return team.primary_schedule_id
     return session.scalar(
         select(ScheduleRow.id).where(ScheduleRow.team_id == team_id).order_by(ScheduleRow.created_at).limit(1)
+    )
+
+
+def on_call_stretch(session: Session, schedule_id: str, at: datetime) -> Segment:
+    """Who is on call at ``at`` and for how long that set lasts (the API's ``shift_end``)."""
+    return on_call_segment(schedule_value(load_schedule(session, schedule_id)), at)
+
+
+def user_final_shifts(
+    session: Session, user_id: str, start: datetime, end: datetime, team_id: str | None = None
+) -> list[tuple[ScheduleRow, FinalShift]]:
+    """The user's final shifts in ``[start, end)`` across all schedules (of ``team_id`` when given)."""
+    query = select(ScheduleRow).order_by(ScheduleRow.created_at, ScheduleRow.id)
+    if team_id is not None:
+        query = query.where(ScheduleRow.team_id == team_id)
+    found: list[tuple[ScheduleRow, FinalShift]] = []
+    for row in session.scalars(query):
+        value = schedule_value(row)
+        if not _may_name(value, user_id):
+            continue
+        found.extend((row, s) for s in final_shifts(value, start, end) if s.user_id == user_id)
+    return sorted(found, key=lambda pair: (pair[1].start, pair[0].id))
+
+
+def _may_name(value: Schedule, user_id: str) -> bool:
+    # Skips the layering work for schedules that cannot put this user on call at all.
+    return (
+        any(user_id in shift.all_users for shift in value.shifts)
+        or any(user_id in interval.users for interval in value.intervals)
+        or any(user_id == override.user_id for override in value.overrides)
     )
 
 
