@@ -18,6 +18,7 @@ from adapters.providers import ProviderContext, ProviderParts, install_all
 from adapters.rq.queue import RqJobQueue
 from adapters.settings import Settings
 from adapters.templating import JinjaTemplateRenderer, default_templates
+from adapters.webhook.caller import HttpWebhookCaller
 from bot.conversation import Conversation
 from bot.ports import ChatPublisher
 from bot.publishing import CardPublisher
@@ -118,6 +119,7 @@ def build_runtime(
         default_templates=default_templates,
         calendars=IcalCalendarSource(),
     )
+    deps.webhooks = HttpWebhookCaller(settings.webhook_allowed_hosts)
     conversation = Conversation(deps)
     providers = install_all(ProviderContext(settings, deps, conversation, console_stream))
     merged = dict(deps.notifiers)

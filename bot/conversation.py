@@ -16,7 +16,7 @@ from bot.help import HELP_TEXT, UNLINKED
 from bot.inbound import ButtonPressed, ChatIdentity, CommandInvoked, Inbound, KeypadInput, Reply, TextReply
 from engine.db import User
 from engine.errors import TocsinError
-from engine.services import identities, incidents, lookup, oncall, paging
+from engine.services import identities, incidents, lookup, oncall, paging, webhooks
 from engine.services.deps import Deps
 from engine.services.incidents import Actor
 
@@ -253,6 +253,12 @@ class Conversation:
             except TocsinError as exc:
                 return [Reply(exc.detail, ephemeral=True)]
             return [Reply("Note added.", ephemeral=True, refresh_card=ref)]
+        if action.kind is ActionKind.TRIGGER_WEBHOOK and action.webhook_id:
+            try:
+                webhooks.trigger_manual(self.deps, action.webhook_id, ref, person.name)
+            except TocsinError as exc:
+                return [Reply(exc.detail, ephemeral=True)]
+            return [Reply("Webhook triggered; its answer will show in the thread.", ephemeral=True)]
         if action.kind not in verbs:
             return [Reply("That button is handled by the chat itself.", ephemeral=True)]
         verb, run = verbs[action.kind]

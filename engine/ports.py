@@ -136,3 +136,15 @@ class CalendarSource(Protocol):
         name …). Raises when ``text`` is not a calendar.
         """
         ...
+
+
+class IncidentPublisher(Protocol):
+    """Shows incidents where people look (chat cards and threads).
+
+    ``publish`` posts the incident's card where it has none yet, edits it in place otherwise, and
+    adds the timeline entries not shown yet to its thread. It is idempotent: calling it twice in a
+    row changes nothing the second time. It raises :class:`engine.errors.DeliveryFailed` with
+    ``retryable`` set when a provider failed, after recording what did go out.
+    """
+
+    def publish(self, incident_id: str) -> None: ...

@@ -24,7 +24,7 @@ from engine.services.calendar_sync import Fetched
 
 # The order objects are created in, so references resolve; deletion (--prune) runs backwards.
 # A team's primary_schedule_id names a schedule created after it; it is set in a second pass.
-KINDS = ("teams", "users", "schedules", "escalation_chains", "integrations", "routes")
+KINDS = ("teams", "users", "schedules", "webhooks", "escalation_chains", "integrations", "routes")
 _EXTRA_USER_FIELDS = {"notification_channels", "notification_timing", "default_rules", "important_rules"}
 
 

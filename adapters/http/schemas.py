@@ -164,6 +164,40 @@ class EscalationChainPatch(Body):
     steps: list[dict[str, Any]] | None = None
 
 
+WebhookTrigger = Literal[
+    "manual", "escalation_step", "incident_created", "acknowledged", "resolved", "silenced"
+]
+
+
+class WebhookIn(Body):
+    id: Id | None = Field(default=None, min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    webhook_url: str | None = Field(default=None, min_length=1)
+    url: str | None = Field(default=None, min_length=1, description="Grafana OnCall's name for webhook_url")
+    trigger_type: WebhookTrigger = "manual"
+    http_method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    data: str | None = None
+    secret: str | None = Field(default=None, max_length=200)
+    team_id: str | None = None
+
+
+class WebhookPatch(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    webhook_url: str | None = Field(default=None, min_length=1)
+    url: str | None = Field(default=None, min_length=1)
+    trigger_type: WebhookTrigger | None = None
+    http_method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] | None = None
+    headers: dict[str, str] | None = None
+    data: str | None = None
+    secret: str | None = Field(default=None, max_length=200)
+    team_id: str | None = None
+
+
+class WebhookTriggerIn(Body):
+    incident_id: str
+
+
 class MaintenanceIn(Body):
     id: Id | None = Field(default=None, min_length=1, max_length=64)
     integration_ids: list[str]

@@ -11,6 +11,7 @@ from engine.db import (
     Integration,
     MaintenanceWindow,
     Note,
+    OutgoingWebhook,
     Route,
     Team,
     TimelineEntry,
@@ -170,4 +171,19 @@ def note_view(note: Note) -> dict[str, Any]:
         "channel": note.channel,
         "is_resolution": note.is_resolution,
         "created_at": iso(note.created_at),
+    }
+
+
+def webhook_view(webhook: OutgoingWebhook) -> dict[str, Any]:
+    return {
+        "id": webhook.id,
+        "name": webhook.name,
+        "team_id": webhook.team_id,
+        "webhook_url": webhook.webhook_url,
+        "trigger_type": webhook.trigger_type,
+        "http_method": webhook.http_method,
+        "headers": webhook.headers or {},
+        "data": webhook.data,
+        # The secret is write-only: show whether one is set, never its value.
+        "has_secret": bool(webhook.secret),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 # Receivers answer with whole HTML error pages; the timeline only needs the start.
 MAX_RESPONSE_BODY = 4096
@@ -48,3 +48,16 @@ class WebhookSender(Protocol):
     """
 
     def send(self, request: WebhookRequest) -> WebhookResponse: ...
+
+
+TRIGGER_TYPES = ("manual", "escalation_step", "incident_created", "acknowledged", "resolved", "silenced")
+
+
+class WebhookCaller(Protocol):
+    """Renders a webhook's templates with ``context`` and sends it (the adapter's job: Jinja2, HTTP).
+
+    Raises :class:`engine.errors.ValidationFailed` when a template fails and
+    :class:`engine.errors.DeliveryFailed` when the receiver refuses or cannot be reached.
+    """
+
+    def call(self, webhook: Mapping[str, Any], context: Mapping[str, Any]) -> WebhookResponse: ...

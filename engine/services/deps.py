@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from engine.clock import Clock
 from engine.db.session import Database
-from engine.ports import CalendarSource, JobQueue, Notifier, TemplateRenderer
+from engine.model.webhook import WebhookCaller
+from engine.ports import CalendarSource, IncidentPublisher, JobQueue, Notifier, TemplateRenderer
 
 
 @dataclass
@@ -22,6 +23,10 @@ class Deps:
     public_url: str = "http://127.0.0.1:8080"
     # Default templates per integration type (title, message, grouping_key …); users override them.
     default_templates: Callable[[str], Mapping[str, str]] = lambda _type: {}
+    # Chat cards (Slack, Telegram); None when no chat is configured.
+    publisher: IncidentPublisher | None = None
+    # Outgoing webhook calls; None leaves webhooks recorded but not sent.
+    webhooks: WebhookCaller | None = None
     # Fetches and reads iCal feeds for ical schedules; without it they cannot be created or refreshed.
     calendars: CalendarSource | None = None
 

@@ -14,7 +14,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import EscalationChain, Incident, User
+from engine.db import EscalationChain, Incident, OutgoingWebhook, User
 from engine.db.session import UnitOfWork
 from engine.model.escalation import (
     CURRENT_ONCALL,
@@ -39,7 +39,7 @@ from engine.rules.escalation import (
     WakeAt,
     advance,
 )
-from engine.services import deliveries, directory, oncall, timeline
+from engine.services import deliveries, directory, oncall, timeline, webhooks
 from engine.services.chains import chain_steps
 from engine.services.deps import Deps
 
@@ -87,6 +87,7 @@ def start(uow: UnitOfWork, deps: Deps, incident: Incident, *, idle: bool = False
     initialise(incident)
     if idle:
         return
+    webhooks.fire(uow, deps, incident, "incident_created")
     if not incident.escalation_snapshot:
         timeline.record(
             uow.session,
@@ -136,13 +137,13 @@ def _carry_out(
         case NotifyTargets():
             _notify(uow, deps, incident, effect, now)
         case TriggerWebhook(webhook_id=webhook_id, step_index=index):
+            if session.get(OutgoingWebhook, webhook_id) is None:
+                note = f"step {index + 1} skipped: webhook {webhook_id} no longer exists"
+            else:
+                note = f"step {index + 1}: trigger webhook {webhook_id}"
+                webhooks.fire_one(uow, deps, incident, webhook_id, "escalation_step")
             timeline.record(
-                session,
-                incident.id,
-                now,
-                TimelineKind.ESCALATION_STEP,
-                f"step {index + 1}: trigger webhook {webhook_id}",
-                data={"webhook_id": webhook_id},
+                session, incident.id, now, TimelineKind.ESCALATION_STEP, note, data={"webhook_id": webhook_id}
             )
         case ResolveIncident(step_index=index):
             mark_resolved(uow, deps, incident, f"escalation chain (step {index + 1})", channel=None)
@@ -278,6 +279,7 @@ def mark_resolved(uow: UnitOfWork, deps: Deps, incident: Incident, actor: str, c
         channel=channel,
     )
     deliveries.notify_paged(uow, deps, incident, f"resolved by {actor}")
+    webhooks.fire(uow, deps, incident, "resolved")
 
 
 def resolve_by_sender(uow: UnitOfWork, deps: Deps, incident: Incident, actor: str) -> None:

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from engine.db import Incident, Note
 from engine.db.base import new_id
 from engine.db.session import UnitOfWork
-from engine.errors import InvalidTransition, NotFound, ValidationFailed
+from engine.errors import InvalidTransition, ValidationFailed
 from engine.model.incident import IncidentState, TimelineKind
 from engine.rules.escalation import Action, Silence
 from engine.rules.grouping import open_key_for
-from engine.services import deliveries, escalation, timeline
+from engine.services import deliveries, escalation, lookup, timeline, webhooks
 from engine.services.deps import Deps
 
 MAX_SILENCE = timedelta(days=30)
@@ -36,15 +35,7 @@ class Actor:
     user_id: str | None = None
 
 
-def find(session: Session, ref: str | int) -> Incident:
-    """An incident by id or by number (chat and SMS use the number)."""
-    text = str(ref).lstrip("#")
-    incident = session.get(Incident, text)
-    if incident is None and text.isdigit():
-        incident = session.scalar(select(Incident).where(Incident.number == int(text)))
-    if incident is None:
-        raise NotFound(f"incident {ref!r} does not exist")
-    return incident
+find = lookup.find_incident
 
 
 def _locked(uow: UnitOfWork, ref: str | int) -> Incident:
@@ -99,6 +90,7 @@ def mark_acknowledged(uow: UnitOfWork, deps: Deps, incident: Incident, actor: Ac
         channel=actor.channel,
     )
     deliveries.notify_paged(uow, deps, incident, f"acknowledged by {actor.name}")
+    webhooks.fire(uow, deps, incident, "acknowledged")
 
 
 def unacknowledge(deps: Deps, ref: str | int, actor: Actor) -> Incident:
@@ -163,6 +155,7 @@ def silence(deps: Deps, ref: str | int, actor: Actor, seconds: int) -> Incident:
         incident.acknowledged_by = None
         escalation.apply_event(uow, deps, incident, Silence(until))
         deliveries.cancel_pending(uow.session, incident.id, now, "silenced")
+        webhooks.fire(uow, deps, incident, "silenced")
         _record(
             uow,
             incident,

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.db import Delivery, Incident, Schedule, Team, User
+from engine.errors import NotFound
 
 
 def find_schedule(session: Session, ref: str | None, team_ids: list[str]) -> Schedule | None:
@@ -57,3 +58,14 @@ def team_by_name(session: Session, ref: str) -> Team | None:
 
 def user_names(session: Session, ids: list[str]) -> list[str]:
     return list(session.scalars(select(User.name).where(User.id.in_(ids)).order_by(User.name))) if ids else []
+
+
+def find_incident(session: Session, ref: str | int) -> Incident:
+    """An incident by id or by number (chat and SMS use the number); ``#12`` works too."""
+    text = str(ref).lstrip("#")
+    incident = session.get(Incident, text)
+    if incident is None and text.isdigit():
+        incident = session.scalar(select(Incident).where(Incident.number == int(text)))
+    if incident is None:
+        raise NotFound(f"incident {ref!r} does not exist")
+    return incident

@@ -11,7 +11,7 @@ from engine.errors import InvalidTransition, ValidationFailed
 from engine.model.escalation import NotifyPersons, NotifyTeamMembers, Step, chain_to_raw
 from engine.model.incident import IncidentState, TimelineKind
 from engine.rules.escalation import Action
-from engine.services import deliveries, escalation, incidents, timeline
+from engine.services import deliveries, escalation, incidents, timeline, webhooks
 from engine.services.deps import Deps
 from engine.services.directory import require_team, require_users
 from engine.services.incidents import Actor
@@ -79,6 +79,7 @@ def page(
         )
         escalation.initialise(incident)
         escalation.apply_event(uow, deps, incident, Action.OPEN)
+        webhooks.fire(uow, deps, incident, "incident_created")
         return incident
 
 
