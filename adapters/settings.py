@@ -32,6 +32,7 @@ class Settings(BaseSettings):
 
     # Beyond SPEC §2 (documented in the README).
     sweep_interval_seconds: float = Field(default=15.0, gt=0)
+    metrics_token: str | None = None
     log_level: str = "INFO"
 
     @property

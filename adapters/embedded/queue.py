@@ -45,6 +45,10 @@ class InProcessJobQueue:
             heapq.heappush(self._heap, (due, next(self._seq), job))
             self._cond.notify()
 
+    def depth(self) -> int:
+        with self._cond:
+            return len(self._heap)
+
     def start(self) -> None:
         if self._thread is None:
             self._stopping = False

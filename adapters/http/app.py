@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from adapters.http import api, errors, example_alert, incidents_api, ingest, schedules_api
+from adapters.http import api, errors, example_alert, incidents_api, ingest, metrics, schedules_api
 from adapters.runtime import Runtime
 
 
@@ -24,6 +24,19 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(api.build_router())
     app.include_router(incidents_api.build_router())
+    metrics_router, ingest_requests = metrics.build_router(runtime)
+    app.include_router(metrics_router)
+
+    @app.middleware("http")
+    async def count_ingest(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        path = request.url.path
+        if path.startswith("/integrations/v1/") or path == "/v2/enqueue":
+            parts = path.split("/")
+            kind = parts[3] if path.startswith("/integrations/") and len(parts) > 3 else "pagerduty"
+            ingest_requests.labels(kind[:32], str(response.status_code)).inc()
+        return response
+
     for part in runtime.providers:
         if part.router is not None:
             app.include_router(part.router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,7 +20,7 @@ from engine.clock import ensure_utc
 from engine.db import Incident, Note, TimelineEntry
 from engine.errors import NotFound
 from engine.model.incident import IncidentState
-from engine.services import incidents, paging
+from engine.services import incidents, paging, stats
 from engine.services.incidents import Actor
 
 
@@ -102,6 +102,18 @@ def build_router() -> APIRouter:
                 paging_params.page_size,
                 lambda i: views.incident_view(i, public),
             )
+
+    @router.get("/incidents/stats/")
+    def get_stats(
+        request: Request,
+        from_: date = Query(alias="from", description="first day, e.g. 2026-02-01"),
+        to: date = Query(description="last day (inclusive)"),
+        time_zone: str = Query("UTC", description="zone for day buckets"),
+        caller: Caller = Depends(authenticate),
+    ) -> dict[str, Any]:
+        runtime = runtime_of(request)
+        team_id = None if caller.is_admin else caller.team_id
+        return stats.stats(runtime.deps, from_, to, time_zone, team_id).as_dict()
 
     @router.get("/incidents/{ref}/")
     def get_incident(ref: str, request: Request, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
