@@ -122,6 +122,17 @@ def _apply_file(runtime: object, file: Path, prune: bool) -> None:
     typer.echo(f"{made} change(s), {len(changes) - made} unchanged")
 
 
+@app.command()
+def demo(
+    keep_running: Annotated[bool, typer.Option(help="Leave the server up afterwards.")] = False,
+    port: Annotated[int | None, typer.Option(help="Port for the demo server (default: a free one).")] = None,
+) -> None:
+    """The main job on a fresh machine: an alert, the escalation, acknowledge, resolve (SPEC §7)."""
+    from adapters.demo import run_demo
+
+    run_demo(_settings(), keep_running, port)
+
+
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="What the token is for.")],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 from bot.cards import Card, build_card
@@ -33,6 +34,11 @@ def read_snapshot(deps: Deps, incident_ref: str) -> IncidentSnapshot:
     with deps.db.unit() as uow:
         incident = incidents.find(uow.session, incident_ref)
         return snapshots.snapshot(uow.session, incident, deps.incident_link(incident.id))
+
+
+def card_digest(card: Card) -> str:
+    """Cards are frozen dataclasses of plain values: their repr is a stable fingerprint."""
+    return hashlib.sha256(repr(card).encode()).hexdigest()
 
 
 def thread_text(line: TimelineLine) -> str:
@@ -71,6 +77,7 @@ class CardPublisher:
         if slot is None:
             raise DeliveryFailed("another worker is posting this card", retryable=True, retry_after=2)
         newest = max((line.id for line in snap.timeline), default=0)
+        digest = card_digest(card)
         ref: MessageRef | None = None
         done = slot.last_entry_id
         try:
@@ -78,7 +85,8 @@ class CardPublisher:
                 ref = publisher.post_card(chat_id, card)
             else:
                 ref = MessageRef(chat_id, slot.message_id, slot.thread_id)
-                publisher.edit_card(ref, card)
+                if slot.card_digest != digest:
+                    publisher.edit_card(ref, card)
             for line in snap.timeline:
                 if line.id > done and line.kind in THREAD_KINDS:
                     publisher.reply(ref, thread_text(line))
@@ -93,4 +101,5 @@ class CardPublisher:
                 thread_id=ref.thread_id if ref else None,
                 last_entry_id=done,
                 chat_id=ref.chat_id if ref else None,
+                card_digest=digest if ref else None,
             )

@@ -145,6 +145,8 @@ class ChatMessage(Base):
     thread_id: Mapped[str | None] = mapped_column(String(64))
     # The last timeline entry already replied into the thread; a claim stops two workers posting twins.
     last_entry_id: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Digest of the card last shown, so a change that leaves the card as it was edits nothing.
+    card_digest: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -27,6 +27,7 @@ class TimelineKind(StrEnum):
     ESCALATION_EXHAUSTED = "escalation_exhausted"
     PAGE_SENT = "page_sent"
     PAGE_FAILED = "page_failed"
+    UPDATE_SENT = "update_sent"  # someone already paged was told about a change
     ACKNOWLEDGED = "acknowledged"
     UNACKNOWLEDGED = "unacknowledged"
     RESOLVED = "resolved"

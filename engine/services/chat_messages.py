@@ -23,6 +23,7 @@ class CardSlot:
     message_id: str | None
     thread_id: str | None
     last_entry_id: int
+    card_digest: str | None = None
 
 
 def claim(deps: Deps, incident_id: str, provider: str, chat_id: str) -> CardSlot | None:
@@ -53,7 +54,9 @@ def claim(deps: Deps, incident_id: str, provider: str, chat_id: str) -> CardSlot
                 return None
             row.claimed_at = now
             uow.session.flush()
-            return CardSlot(provider, chat_id, row.message_id, row.thread_id, row.last_entry_id)
+            return CardSlot(
+                provider, chat_id, row.message_id, row.thread_id, row.last_entry_id, row.card_digest
+            )
     except IntegrityError:
         return None
 
@@ -67,6 +70,7 @@ def release(
     thread_id: str | None,
     last_entry_id: int,
     chat_id: str | None = None,
+    card_digest: str | None = None,
 ) -> None:
     """Record what was posted and free the slot; ``chat_id`` follows a chat that moved (Telegram)."""
     with deps.db.unit() as uow:
@@ -83,6 +87,7 @@ def release(
         row.thread_id = thread_id or row.thread_id
         row.last_entry_id = max(row.last_entry_id, last_entry_id)
         row.chat_id = chat_id or row.chat_id
+        row.card_digest = card_digest or row.card_digest
         row.claimed_at = None
         row.updated_at = deps.clock.now()
 

@@ -270,7 +270,7 @@ def _send(
         session,
         incident.id,
         now,
-        TimelineKind.PAGE_SENT,
+        TimelineKind.PAGE_SENT if is_page else TimelineKind.UPDATE_SENT,
         f"{what} {user.name} by {via}",
         channel=delivery.channel,
         data={"delivery_id": delivery.id, "user_id": user.id, "kind": page.kind},

@@ -23,7 +23,7 @@ def test_quickstart_applies_then_is_unchanged(database_url: str) -> None:
         users = h.ok("GET", "users/")
         assert users["count"] == 3
         channels = h.ok("GET", "users/U001/notification_channels/")
-        assert [c["type"] for c in channels["notification_channels"]] == ["slack", "sms", "phone_call"]
+        assert [c["type"] for c in channels["notification_channels"]] == ["slack", "telegram", "sms", "phone_call"]
         integration = h.ok("GET", "integrations/I001/")
         assert integration["default_route"]["escalation_chain_id"] == "E001"
 
@@ -48,9 +48,15 @@ def test_prune_deletes_objects_missing_from_the_file(sqlite_url: str) -> None:
     ("text", "expected"),
     [
         ("teams:\n  - id: T1\n    name: [unclosed\n", "not valid YAML"),
-        ("teams:\n  - id: T1\n    name: A\n    colour: red\n", "line 4: teams[0].colour: Extra inputs are not permitted"),
+        (
+            "teams:\n  - id: T1\n    name: A\n    colour: red\n",
+            "line 4: teams[0].colour: Extra inputs are not permitted",
+        ),
         ("users:\n  - id: U1\n    name: A\n    username: 5\n", "line 4: users[0].username"),
-        ("teams:\n  - id: T1\n    name: A\n  - id: T1\n    name: B\n", "line 4: teams[1].id: duplicate id 'T1'"),
+        (
+            "teams:\n  - id: T1\n    name: A\n  - id: T1\n    name: B\n",
+            "line 4: teams[1].id: duplicate id 'T1'",
+        ),
         ("teams:\n  - name: A\n", "line 2: teams[0]: needs an id"),
         ("widgets: []\n", "line 1: widgets: unknown section"),
         (
