@@ -8,7 +8,7 @@ import logging
 import threading
 from typing import Any
 
-from rq import Worker
+from rq import SimpleWorker
 from rq.serializers import JSONSerializer
 
 from adapters.rq.queue import QUEUE_NAME
@@ -41,7 +41,9 @@ def run_worker(runtime: Runtime, queues: list[str] | None = None, burst: bool = 
     if runtime.redis is None:
         raise RuntimeError("tocsin worker needs TOCSIN_REDIS_URL")
     sweeper = runtime.start_sweeper()
-    worker = Worker(
+    # Jobs run in the worker process itself: a fork per job costs tens of milliseconds (measured in
+    # bench/bench_escalation.py) and would share the parent's pooled database connections.
+    worker = SimpleWorker(
         queues or [QUEUE_NAME],
         connection=runtime.redis,
         serializer=JSONSerializer,
