@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,29 +87,48 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(f"incidents: {len(opened)} at {args.rate:.0f}/s; PostgreSQL, Redis, 2 RQ workers; logs in {logs}")
-    print(f"first page    p50 {pct(first, 0.5) * 1000:7.0f} ms   p99 {pct(first, 0.99) * 1000:7.0f} ms   max {max(first) * 1000:7.0f} ms")
-    print(f"10 s wait     lateness p50 {pct(lateness, 0.5) * 1000:5.0f} ms   p99 {pct(lateness, 0.99) * 1000:5.0f} ms")
-    print(f"acknowledge   request p50 {pct(acks, 0.5) * 1000:5.0f} ms   p99 {pct(acks, 0.99) * 1000:5.0f} ms   pages after ack: {late_pages}")
+    print(
+        f"first page    p50 {pct(first, 0.5) * 1000:7.0f} ms   p99 {pct(first, 0.99) * 1000:7.0f} ms   max {max(first) * 1000:7.0f} ms"
+    )
+    print(
+        f"10 s wait     lateness p50 {pct(lateness, 0.5) * 1000:5.0f} ms   p99 {pct(lateness, 0.99) * 1000:5.0f} ms"
+    )
+    print(
+        f"acknowledge   request p50 {pct(acks, 0.5) * 1000:5.0f} ms   p99 {pct(acks, 0.99) * 1000:5.0f} ms   pages after ack: {late_pages}"
+    )
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = log.open("wb")
-    return subprocess.Popen([*tocsin_command(), *args], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [*tocsin_command(), *args],
+        env=env,
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _configure(base: str) -> str:
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as api:
         api.post("/api/v1/teams/", json={"id": "T001", "name": "Bench"}).raise_for_status()
         for n in (1, 2):
-            api.post("/api/v1/users/", json={"id": f"U{n}", "name": f"U{n}", "username": f"u{n}", "team_ids": ["T001"]}).raise_for_status()
+            api.post(
+                "/api/v1/users/",
+                json={"id": f"U{n}", "name": f"U{n}", "username": f"u{n}", "team_ids": ["T001"]},
+            ).raise_for_status()
         steps = [
             {"type": "notify_persons", "persons": ["U1"]},
             {"type": "wait", "duration": 10},
             {"type": "notify_persons", "persons": ["U2"]},
         ]
-        api.post("/api/v1/escalation_chains/", json={"id": "E1", "name": "E", "team_id": "T001", "steps": steps}).raise_for_status()
+        api.post(
+            "/api/v1/escalation_chains/", json={"id": "E1", "name": "E", "team_id": "T001", "steps": steps}
+        ).raise_for_status()
         integration = api.post(
-            "/api/v1/integrations/", json={"type": "webhook", "team_id": "T001", "default_route": {"escalation_chain_id": "E1"}}
+            "/api/v1/integrations/",
+            json={"type": "webhook", "team_id": "T001", "default_route": {"escalation_chain_id": "E1"}},
         ).json()
     return str(integration["link"])
 
@@ -165,11 +183,16 @@ def _acks(base: str, url: str, link: str, count: int) -> tuple[list[float], int]
     latencies: list[float] = []
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with httpx.Client(timeout=30) as client:
-        ids = [client.post(link, json={"title": f"ack {n}", "ack": n}).json()["incident_id"] for n in range(count)]
+        ids = [
+            client.post(link, json={"title": f"ack {n}", "ack": n}).json()["incident_id"]
+            for n in range(count)
+        ]
         time.sleep(1)
         for incident_id in ids:
             started = time.perf_counter()
-            client.post(f"{base}/api/v1/incidents/{incident_id}/acknowledge/", headers=headers).raise_for_status()
+            client.post(
+                f"{base}/api/v1/incidents/{incident_id}/acknowledge/", headers=headers
+            ).raise_for_status()
             latencies.append(time.perf_counter() - started)
     time.sleep(13)  # past the 10 s wait: any page the acknowledgement failed to stop would be out
     engine = create_engine(url)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +32,7 @@ from engine.rules.grouping import (
     joins_open_incident,
     open_key_for,
 )
-from engine.rules.routing import Route, RoutingType, choose_route, is_truthy_output
+from engine.rules.routing import Headers, Route, RoutingType, choose_route, is_truthy_output
 from engine.services import escalation, incidents, integrations, maintenance, timeline
 from engine.services.deps import Deps
 from engine.services.numbering import next_value
@@ -40,12 +42,31 @@ class WrongIntegrationType(ValidationFailed):
     """The token belongs to an integration of another type."""
 
 
+class Source(StrEnum):
+    """Who made a delivery, which decides what of the integration's configuration applies."""
+
+    # A sender's delivery: templates and grouping configuration apply.
+    SENDER = "sender"
+    # ``POST integrations/<id>/test/``: an example sender payload through the same path, marked ``is_test``.
+    TEST = "test"
+    # Tocsin's own alert (a missed heartbeat): its parsed title and key are final, because the
+    # integration's templates and grouping fields were written for its sender's payloads, not for this one.
+    TOCSIN = "tocsin"
+
+
+# Text that neither PostgreSQL (NUL) nor UTF-8 (lone surrogates) can store; templates can produce both.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 @dataclass(frozen=True)
 class IngestResult:
     status: IngestOutcome
     incident_id: str | None
     alert_id: str | None
     incident_ids: tuple[str, ...] = field(default_factory=tuple)
+    # The key the (first) alert was grouped under: what PagerDuty senders get back as ``dedup_key``,
+    # which matters when they sent none and Tocsin generated one.
+    group_key: str | None = None
 
 
 def body_hash(payload: Any) -> str:
@@ -78,6 +99,7 @@ def ingest(
     payload: Any,
     headers: Mapping[str, str],
     parse: Parser,
+    source: Source = Source.SENDER,
 ) -> IngestResult:
     """Store and process one delivery.
 
@@ -89,13 +111,13 @@ def ingest(
     for _attempt in range(3):
         try:
             with deps.db.unit() as uow:
-                return _ingest_once(uow, deps, token, type_name, payload, headers, parsed, digest)
+                return _ingest_once(uow, deps, token, type_name, payload, headers, parsed, digest, source)
         except IntegrityError:
             # Another request stored the same delivery or opened the same incident first;
             # the next attempt sees its row and joins it.
             continue
     with deps.db.unit() as uow:
-        return _ingest_once(uow, deps, token, type_name, payload, headers, parsed, digest)
+        return _ingest_once(uow, deps, token, type_name, payload, headers, parsed, digest, source)
 
 
 def _ingest_once(
@@ -107,6 +129,7 @@ def _ingest_once(
     headers: Mapping[str, str],
     parse: _ParseOnce,
     digest: str,
+    source: Source,
 ) -> IngestResult:
     session = uow.session
     now = deps.clock.now()
@@ -135,11 +158,14 @@ def _ingest_once(
         received_at=now,
     )
     session.add(stored)
-    integration.last_payload = payload if isinstance(payload, dict) else {"payload": payload}
+    own = source is Source.TOCSIN
+    if not own:
+        # What templates are checked against when they are saved; Tocsin's own alerts are not examples.
+        integration.last_payload = payload if isinstance(payload, dict) else {"payload": payload}
     session.flush()
 
-    rendered = _render(deps, integration, payload, headers, parsed)
-    config = _grouping_config(integration)
+    rendered = {} if own else _render(deps, integration, payload, headers)
+    config = None if own else _grouping_config(integration)
     groups: dict[str, list[AlertEvent]] = {}
     for alert in parsed.alerts:
         key = grouping_key(
@@ -147,6 +173,7 @@ def _ingest_once(
         )
         groups.setdefault(key, []).append(alert)
     context = _Context(uow, deps, integration, payload, headers, parsed, rendered, stored.id, now)
+    context.is_test = source is Source.TEST
     context.in_maintenance = maintenance.in_maintenance(session, integration, now)
     results = [
         _ingest_group(context, key, alerts, group_timeout(config), len(groups) > 1)
@@ -156,7 +183,9 @@ def _ingest_once(
     touched = tuple(dict.fromkeys(r[1] for r in results if r[1] is not None))
     status = min((r[0] for r in results), key=_OUTCOME_ORDER.index)
     first_alert = next((r[2] for r in results if r[2] is not None), None)
-    return IngestResult(status, touched[0] if touched else None, first_alert, touched)
+    return IngestResult(
+        status, touched[0] if touched else None, first_alert, touched, next(iter(groups), None)
+    )
 
 
 _OUTCOME_ORDER = [
@@ -187,6 +216,7 @@ class _Context:
         self.payload, self.headers, self.parsed, self.rendered = payload, headers, parsed, rendered
         self.payload_id, self.now = payload_id, now
         self.in_maintenance = False
+        self.is_test = False
 
 
 def _grouping_config(integration: Integration) -> GroupingConfig | None:
@@ -223,7 +253,16 @@ def _ingest_group(
         title = alerts[0].title if several else None
         incident = _open_incident(ctx, key, open_key, title)
         incident.in_maintenance = ctx.in_maintenance
-    first_alert = _store_alerts(session, incident, ctx.payload_id, tuple(alerts), ctx.in_maintenance, now)
+    first_alert = _store_alerts(
+        session,
+        incident,
+        ctx.payload_id,
+        tuple(alerts),
+        ctx.in_maintenance,
+        now,
+        # An acknowledge or resolve event names its alert but carries none of its content.
+        update_content=parsed.action is SenderAction.TRIGGER,
+    )
     incident.last_alert_at = now
     timeline.record(
         session,
@@ -234,6 +273,15 @@ def _ingest_group(
         actor=integration.name,
         data={"payload_id": ctx.payload_id},
     )
+    if not created and ctx.rendered.get("_errors"):
+        # The incident keeps the error it opened with; later failures still belong on its timeline.
+        timeline.record(
+            session,
+            incident.id,
+            now,
+            TimelineKind.TEMPLATE_ERROR,
+            f"template failed: {ctx.rendered['_errors']}",
+        )
     alert_id = first_alert.id if first_alert else None
     if created:
         _route(ctx, incident)
@@ -295,27 +343,41 @@ def _duplicate(session: Session, existing: AlertPayload) -> IngestResult:
         incident_id,
         alert.id if alert else None,
         (incident_id,) if incident_id else (),
+        alert.incident.grouping_key if alert else None,
     )
 
 
-def _render(
-    deps: Deps, integration: Integration, payload: Any, headers: Mapping[str, str], parsed: ParsedPayload
-) -> dict[str, str]:
-    """Render the integration's templates; any that fails falls back to the parsed value."""
-    templates = dict(deps.default_templates(integration.type))
-    templates.update({k: v for k, v in (integration.templates or {}).items() if isinstance(v, str)})
+def _render(deps: Deps, integration: Integration, payload: Any, headers: Mapping[str, str]) -> dict[str, str]:
+    """Render the integration's templates; one that fails (or a title that renders blank) falls back
+    to the type's default, and the failure is kept under ``_errors`` for the incident and its timeline.
+    """
+    defaults = deps.default_templates(integration.type)
+    custom = {k: v for k, v in (integration.templates or {}).items() if isinstance(v, str)}
     context = {
         "payload": payload,
-        "headers": dict(headers),
+        "headers": Headers(headers),
         "integration": {"id": integration.id, "name": integration.name, "type": integration.type},
     }
     out: dict[str, str] = {}
     errors: list[str] = []
-    for name, template in templates.items():
-        try:
-            out[name] = deps.renderer.render(template, context)
-        except ValidationFailed as exc:
-            errors.append(f"{name}: {exc.detail}")
+    for name in dict.fromkeys([*defaults, *custom]):
+        text: str | None = None
+        if name in custom:
+            try:
+                text = deps.renderer.render(custom[name], context)
+            except ValidationFailed as exc:
+                errors.append(f"{name}: {exc.detail}; used the default")
+            else:
+                if name == "title" and not text.strip():
+                    errors.append("title: rendered empty; used the default")
+                    text = None
+        if text is None and name in defaults:
+            try:
+                text = deps.renderer.render(defaults[name], context)
+            except ValidationFailed as exc:
+                errors.append(f"default {name}: {exc.detail}")
+        if text is not None:
+            out[name] = _UNSTORABLE.sub("\ufffd", text)
     if errors:
         out["_errors"] = "; ".join(errors)
     return out
@@ -342,6 +404,7 @@ def _open_incident(ctx: _Context, group_key: str, open_key: str, title: str | No
         grouping_key=group_key,
         open_key=open_key,
         labels=dict(parsed.labels),
+        is_test=ctx.is_test,
         template_error=rendered.get("_errors"),
         created_at=now,
         last_alert_at=now,
@@ -369,6 +432,8 @@ def _store_alerts(
     events: tuple[AlertEvent, ...],
     in_maintenance: bool,
     now: datetime,
+    *,
+    update_content: bool = True,
 ) -> Alert | None:
     known = {a.fingerprint: a for a in session.scalars(select(Alert).where(Alert.incident_id == incident.id))}
     first: Alert | None = None
@@ -384,6 +449,13 @@ def _store_alerts(
             )
             session.add(alert)
             known[event.fingerprint] = alert
+        elif not update_content:
+            alert.payload_id = payload_id
+            alert.status = event.status.value
+            alert.ends_at = event.ends_at or alert.ends_at
+            alert.updated_at = now
+            first = first or alert
+            continue
         alert.payload_id = payload_id
         alert.status = event.status.value
         alert.title = event.title

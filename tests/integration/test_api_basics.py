@@ -40,7 +40,9 @@ def test_team_and_user_crud(database_url: str) -> None:
         wrong_type = h.api("POST", "users/", {"id": "U9", "name": "X", "username": 5})
         assert wrong_type.status_code == 422
         assert wrong_type.json()["field"] == "username"
-        unknown_team = h.api("POST", "users/", {"id": "U9", "name": "X", "username": "x", "team_ids": ["T404"]})
+        unknown_team = h.api(
+            "POST", "users/", {"id": "U9", "name": "X", "username": "x", "team_ids": ["T404"]}
+        )
         assert unknown_team.status_code == 422
         assert unknown_team.json()["field"] == "team_ids[0]"
         assert h.api("GET", "users/U9/").status_code == 404
@@ -55,7 +57,11 @@ def test_team_and_user_crud(database_url: str) -> None:
             "notification_timing": {"default_notification_delay": 0, "important_notification_delay": 0},
         }
         stored = h.ok("PUT", "users/U001/notification_channels/", channels)
-        assert stored["notification_channels"][1] == {"type": "sms", "phone_number": "+1234567890", "important": True}
+        assert stored["notification_channels"][1] == {
+            "type": "sms",
+            "phone_number": "+1234567890",
+            "important": True,
+        }
         assert h.ok("GET", "users/U001/notification_channels/") == stored
 
         assert h.api("DELETE", "users/U003/").status_code == 204

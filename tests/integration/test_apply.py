@@ -23,7 +23,12 @@ def test_quickstart_applies_then_is_unchanged(database_url: str) -> None:
         users = h.ok("GET", "users/")
         assert users["count"] == 3
         channels = h.ok("GET", "users/U001/notification_channels/")
-        assert [c["type"] for c in channels["notification_channels"]] == ["slack", "telegram", "sms", "phone_call"]
+        assert [c["type"] for c in channels["notification_channels"]] == [
+            "slack",
+            "telegram",
+            "sms",
+            "phone_call",
+        ]
         integration = h.ok("GET", "integrations/I001/")
         assert integration["default_route"]["escalation_chain_id"] == "E001"
 
