@@ -8,7 +8,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from adapters.http import api, errors, example_alert, incidents_api, ingest, metrics, schedules_api
+from adapters.http import (
+    api,
+    errors,
+    example_alert,
+    incidents_api,
+    ingest,
+    metrics,
+    oncall_compat,
+    schedules_api,
+)
 from adapters.runtime import Runtime
 
 
@@ -24,6 +33,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(api.build_router())
     app.include_router(incidents_api.build_router())
+    app.include_router(oncall_compat.build_router())
     metrics_router, ingest_requests = metrics.build_router(runtime)
     app.include_router(metrics_router)
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from adapters.http import views
 from adapters.http.auth import Caller, authenticate
@@ -49,11 +49,71 @@ class PageIn(Body):
     users: list[ResponderIn] = Field(default_factory=list)
 
 
-def _actor(caller: Caller) -> Actor:
+class IncidentFilters:
+    """The incident list's filters, shared by ``incidents/`` and the Grafana OnCall ``alert_groups/``."""
+
+    def __init__(
+        self,
+        state: str | None = Query(None, description="firing, acknowledged, resolved or silenced"),
+        team_id: str | None = None,
+        integration_id: str | None = None,
+        from_: datetime | None = Query(None, alias="from", description="created at or after"),
+        to: datetime | None = Query(None, description="created before"),
+        label: list[str] = Query(
+            default_factory=list, description="key:value (repeatable; all must match)", max_length=20
+        ),
+    ) -> None:
+        self.state = state
+        self.team_id = team_id
+        self.integration_id = integration_id
+        self.from_ = from_
+        self.to = to
+        self.labels = [_label_pair(text) for text in label]
+
+    def query(self, caller: Caller) -> Select[tuple[Incident]]:
+        query = select(Incident).order_by(Incident.created_at.desc(), Incident.number.desc())
+        if self.state:
+            try:
+                query = query.where(Incident.state == IncidentState.parse(self.state).value)
+            except ValueError as exc:
+                raise ApiError(
+                    400, f"unknown state {self.state!r}; use firing, acknowledged, resolved or silenced"
+                ) from exc
+        team_id = self.team_id if caller.is_admin else caller.team_id
+        if team_id:
+            query = query.where(Incident.team_id == team_id)
+        if self.integration_id:
+            query = query.where(Incident.integration_id == self.integration_id)
+        if self.from_:
+            query = query.where(Incident.created_at >= ensure_utc(self.from_))
+        if self.to:
+            query = query.where(Incident.created_at < ensure_utc(self.to))
+        for key, value in self.labels:
+            query = query.where(Incident.labels[key].as_string() == value)
+        return query
+
+
+def apply_action(request: Request, caller: Caller, ref: str, action: Callable[[Any, str, Actor], Any]) -> str:
+    """Run one incident action as the caller (team-scoped); answers the incident's id."""
+    runtime = runtime_of(request)
+    with runtime.db.unit() as uow:
+        incident_id = scoped(caller, incidents.find(uow.session, ref)).id
+    action(runtime.deps, incident_id, actor_of(caller))
+    return incident_id
+
+
+def _label_pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition(":")
+    if not sep or not key.strip():
+        raise ApiError(400, f"label filter {text!r} must look like key:value, e.g. severity:critical")
+    return key.strip(), value.strip()
+
+
+def actor_of(caller: Caller) -> Actor:
     return Actor(caller.name, "api")
 
 
-def _scoped(caller: Caller, incident: Incident) -> Incident:
+def scoped(caller: Caller, incident: Incident) -> Incident:
     if not caller.is_admin and incident.team_id != caller.team_id:
         raise NotFound("incident does not exist")
     return incident
@@ -66,38 +126,16 @@ def build_router() -> APIRouter:
     def list_incidents(
         request: Request,
         paging_params: PageParams = Depends(),
-        state: str | None = Query(None, description="firing, acknowledged, resolved or silenced"),
-        team_id: str | None = None,
-        integration_id: str | None = None,
-        from_: datetime | None = Query(None, alias="from"),
-        to: datetime | None = None,
+        filters: IncidentFilters = Depends(),
         caller: Caller = Depends(authenticate),
     ) -> dict[str, Any]:
         runtime = runtime_of(request)
-        query = select(Incident).order_by(Incident.created_at.desc(), Incident.number.desc())
-        if state:
-            try:
-                query = query.where(Incident.state == IncidentState.parse(state).value)
-            except ValueError as exc:
-                raise ApiError(
-                    400, f"unknown state {state!r}; use firing, acknowledged, resolved or silenced"
-                ) from exc
-        if not caller.is_admin:
-            team_id = caller.team_id
-        if team_id:
-            query = query.where(Incident.team_id == team_id)
-        if integration_id:
-            query = query.where(Incident.integration_id == integration_id)
-        if from_:
-            query = query.where(Incident.created_at >= ensure_utc(from_))
-        if to:
-            query = query.where(Incident.created_at < ensure_utc(to))
         public = runtime.settings.public_base
         with runtime.db.unit() as uow:
             return paginate(
                 request,
                 uow.session,
-                query,
+                filters.query(caller),
                 paging_params.page,
                 paging_params.page_size,
                 lambda i: views.incident_view(i, public),
@@ -119,14 +157,14 @@ def build_router() -> APIRouter:
     def get_incident(ref: str, request: Request, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
         runtime = runtime_of(request)
         with runtime.db.unit() as uow:
-            incident = _scoped(caller, incidents.find(uow.session, ref))
+            incident = scoped(caller, incidents.find(uow.session, ref))
             return views.incident_view(incident, runtime.settings.public_base)
 
     @router.get("/incidents/{ref}/timeline/")
     def get_timeline(ref: str, request: Request, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
         runtime = runtime_of(request)
         with runtime.db.unit() as uow:
-            incident = _scoped(caller, incidents.find(uow.session, ref))
+            incident = scoped(caller, incidents.find(uow.session, ref))
             entries = uow.session.scalars(
                 select(TimelineEntry)
                 .where(TimelineEntry.incident_id == incident.id)
@@ -148,9 +186,7 @@ def build_router() -> APIRouter:
         request: Request, caller: Caller, ref: str, action: Callable[[Any, str, Actor], Any]
     ) -> dict[str, Any]:
         runtime = runtime_of(request)
-        with runtime.db.unit() as uow:
-            incident_id = _scoped(caller, incidents.find(uow.session, ref)).id
-        action(runtime.deps, incident_id, _actor(caller))
+        incident_id = apply_action(request, caller, ref, action)
         with runtime.db.unit() as uow:
             return views.incident_view(incidents.find(uow.session, incident_id), runtime.settings.public_base)
 
@@ -190,8 +226,8 @@ def build_router() -> APIRouter:
     ) -> JSONResponse:
         runtime = runtime_of(request)
         with runtime.db.unit() as uow:
-            incident_id = _scoped(caller, incidents.find(uow.session, ref)).id
-        note = incidents.add_note(runtime.deps, incident_id, _actor(caller), body.text)
+            incident_id = scoped(caller, incidents.find(uow.session, ref)).id
+        note = incidents.add_note(runtime.deps, incident_id, actor_of(caller), body.text)
         return JSONResponse(views.note_view(note), status_code=201)
 
     @router.post("/escalation/", status_code=201)
@@ -200,8 +236,8 @@ def build_router() -> APIRouter:
         responders = [paging.Responder(u.id, u.important) for u in body.users]
         if body.incident_id is not None:
             with runtime.db.unit() as uow:
-                incident_id = _scoped(caller, incidents.find(uow.session, body.incident_id)).id
-            paging.add_responders(runtime.deps, incident_id, _actor(caller), responders)
+                incident_id = scoped(caller, incidents.find(uow.session, body.incident_id)).id
+            paging.add_responders(runtime.deps, incident_id, actor_of(caller), responders)
             with runtime.db.unit() as uow:
                 view = views.incident_view(
                     incidents.find(uow.session, incident_id), runtime.settings.public_base
@@ -214,7 +250,7 @@ def build_router() -> APIRouter:
             runtime.deps,
             body.title,
             body.message,
-            _actor(caller),
+            actor_of(caller),
             team_id,
             responders,
         )
