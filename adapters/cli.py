@@ -14,6 +14,8 @@ from adapters.settings import Settings, load_settings
 app = typer.Typer(help="Tocsin: chat-first on-call and incident responder.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+telegram_app = typer.Typer(help="Telegram bot: webhook registration and long polling.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -152,6 +154,43 @@ def token_create(
     finally:
         runtime.stop()
     typer.echo(value)
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register <TOCSIN_PUBLIC_URL>/telegram/webhook and the secret token with Telegram."""
+    from telegram.error import TelegramError
+
+    from adapters.telegram.cli import NotConfigured, run_set_webhook
+
+    try:
+        url = run_set_webhook(_settings())
+    except NotConfigured as exc:
+        raise _fail(str(exc), 2) from exc
+    except TelegramError as exc:
+        raise _fail(f"Telegram refused setWebhook: {exc}", 1) from exc
+    typer.echo(f"webhook set: {url}")
+
+
+@telegram_app.command("poll")
+def telegram_poll() -> None:
+    """Serve Telegram by long polling (getUpdates), for installations without a public URL."""
+    from adapters.runtime import build_runtime
+    from adapters.telegram.cli import NotConfigured, serve_polling
+
+    settings = _settings()
+    if not settings.telegram_bot_token:
+        raise _fail("set TOCSIN_TELEGRAM_BOT_TOKEN first", 2)
+    runtime = build_runtime(settings)
+    try:
+        runtime.start()
+        serve_polling(runtime.providers)
+    except NotConfigured as exc:
+        raise _fail(str(exc), 2) from exc
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
 
 
 def main() -> None:

@@ -1,0 +1,36 @@
+"""A Telegram group that became a supergroup has a new chat id: follow it where Tocsin stores chat ids.
+
+Where the id lives: a route's ``telegram_chat_id``, an integration's, a team's, and each incident's copy
+taken when it opened. All of them move, so the next card goes to the new chat. Card slots
+(``chat_messages``) are not rewritten: a card posted in the old group stays there, and the next publish
+posts a fresh card in the supergroup, because message ids are not promised to survive the upgrade.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+
+from engine.db import Incident, Integration, Route, Team
+from engine.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+def follow_migration(deps: Deps, old_chat_id: str, new_chat_id: str) -> int:
+    """Replace ``old_chat_id`` with ``new_chat_id`` everywhere; returns how many rows changed."""
+    if old_chat_id == new_chat_id:
+        return 0
+    changed = 0
+    with deps.db.unit() as uow:
+        for model in (Route, Integration, Team, Incident):
+            result = uow.session.execute(
+                update(model)
+                .where(model.telegram_chat_id == old_chat_id)
+                .values(telegram_chat_id=new_chat_id)
+                .execution_options(synchronize_session=False)
+            )
+            changed += int(getattr(result, "rowcount", 0) or 0)
+    log.info("telegram chat %s became %s: %d stored ids updated", old_chat_id, new_chat_id, changed)
+    return changed

@@ -1,0 +1,146 @@
+"""Telegram updates in, the shared conversation in the middle, answers out (callback answers, replies).
+
+Updates are read with ``Update.de_json`` and handled here rather than by a PTB ``Application``: the
+conversation is synchronous (database sessions), and an Application would run its handlers on the web
+server's event loop only to hop back into threads for every call, with its own start/stop lifecycle to
+manage inside FastAPI's. Webhook and long polling share this one entry point, and answers go out through
+the same long-lived Bot loop as pages do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from telegram import CallbackQuery, Message, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from adapters.telegram.client import BotLoop
+from adapters.telegram.render import MAX_TEXT
+from bot import actions
+from bot import commands as c
+from bot.conversation import Conversation
+from bot.inbound import ButtonPressed, ChatIdentity, CommandInvoked, Provider, Reply
+from bot.text import cut_utf16
+from engine import jobs
+from engine.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+CALLBACK_TEXT_LIMIT = 200  # answerCallbackQuery text, in characters
+SEEN_UPDATES = 10_000
+
+
+class UpdateIds:
+    """The update ids handled lately (Telegram repeats an update its webhook call did not get a 2xx for)."""
+
+    def __init__(self, size: int = SEEN_UPDATES) -> None:
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, update_id: int) -> bool:
+        with self._lock:
+            if update_id in self._seen:
+                return False
+            self._seen[update_id] = None
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+            return True
+
+
+class TelegramUpdates:
+    """Handles one update at a time from any thread; never raises for a bad update."""
+
+    def __init__(self, loop: BotLoop, conversation: Conversation, deps: Deps, sender_migrated: Any) -> None:
+        self.loop = loop
+        self.conversation = conversation
+        self.deps = deps
+        self.seen = UpdateIds()
+        self._migrated = sender_migrated
+
+    def handle(self, data: dict[str, Any]) -> bool:
+        """Handle an update's JSON; False when it was a repeat (or not an update at all)."""
+        update_id = data.get("update_id")
+        if not isinstance(update_id, int) or not self.seen.first_time(update_id):
+            return False
+        update = Update.de_json(data, self.loop.bot)
+        if update.callback_query is not None:
+            self._button(update.callback_query)
+        elif update.message is not None:
+            self._message(update.message)
+        return True
+
+    # -- buttons ----------------------------------------------------------------------------------------
+
+    def _button(self, query: CallbackQuery) -> None:
+        message = query.message
+        chat_id = str(message.chat.id) if message is not None else str(query.from_user.id)
+        identity = ChatIdentity(
+            Provider.TELEGRAM, str(query.from_user.id), chat_id, query.from_user.full_name or None
+        )
+        ref = f"{chat_id}:{message.message_id}" if message is not None else None
+        replies = self.conversation.handle(ButtonPressed(identity, actions.decode(query.data), ref))
+        answer = " ".join(r.text for r in replies)[:CALLBACK_TEXT_LIMIT] or None
+        self._call(
+            "answer button press",
+            lambda bot: bot.answer_callback_query(query.id, text=answer, show_alert=_alert(replies)),
+        )
+        if message is not None and any(r.remove_keyboard for r in replies):
+            self._call(
+                "remove keyboard",
+                lambda bot: bot.edit_message_reply_markup(chat_id, message.message_id, reply_markup=None),
+            )
+        self._refresh(replies)
+
+    # -- commands ---------------------------------------------------------------------------------------
+
+    def _message(self, message: Message) -> None:
+        chat_id = str(message.chat.id)
+        if message.migrate_to_chat_id is not None:
+            self._migrated(chat_id, str(message.migrate_to_chat_id))
+            return
+        text = message.text or ""
+        user = message.from_user
+        if user is None or user.is_bot or not text.strip():
+            return
+        private = message.chat.type == ChatType.PRIVATE
+        if not private and not text.startswith("/"):
+            return  # chatter in a group is not for us
+        command = c.parse(text, bot_username=self.loop.bot.username)
+        addressed = "@" in text.split(None, 1)[0]
+        if isinstance(command, c.Unknown) and not private and not addressed:
+            return  # another bot's command in a shared group: stay silent
+        identity = ChatIdentity(Provider.TELEGRAM, str(user.id), chat_id, user.full_name or None)
+        replies = self.conversation.handle(CommandInvoked(identity, text, command))
+        reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+        for reply in replies:
+            body = cut_utf16(reply.text, MAX_TEXT)
+            self._call(
+                "reply to a command",
+                lambda bot, body=body: bot.send_message(chat_id, body, reply_parameters=reply_to),
+            )
+        self._refresh(replies)
+
+    # -- helpers ----------------------------------------------------------------------------------------
+
+    def _refresh(self, replies: list[Reply]) -> None:
+        """Re-render cards now; the publish is idempotent and edits only when the card changed."""
+        now = self.deps.clock.now()
+        for incident_id in {r.refresh_card for r in replies if r.refresh_card}:
+            self.deps.queue.enqueue(jobs.publish_job(incident_id, now))
+
+    def _call(self, what: str, make: Any) -> None:
+        """An answer to a person: a failure is logged, never raised (the action itself has happened)."""
+        try:
+            self.loop.call(make)
+        except TelegramError as exc:
+            log.warning("telegram: could not %s: %s", what, exc)
+
+
+def _alert(replies: list[Reply]) -> bool:
+    """Long answers (not linked, how to link) show as a dialog; short confirmations as a toast."""
+    return any(r.ephemeral for r in replies) and sum(len(r.text) for r in replies) > 60
