@@ -12,32 +12,20 @@ Needs PostgreSQL on 127.0.0.1:5432 (trust) and Redis on 127.0.0.1:6379; uses thr
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import redis
+from common import pct, spawn, stop_all, throwaway_database
 from sqlalchemy import create_engine, select, text
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from engine.db import Delivery, Incident
+from tests.support.processes import free_port, process_env, wait_ready
 
-from engine.db import Delivery, Incident  # noqa: E402
-from tests.support.processes import free_port, process_env, tocsin_command, wait_ready  # noqa: E402
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 TOKEN = "bench-token"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -47,45 +35,33 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=50)
     args = parser.parse_args()
 
-    name = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG + "postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG + name
     redis_url = "redis://127.0.0.1:6379/12"
     redis.Redis.from_url(redis_url).flushdb()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = process_env(
-        TOCSIN_DATABASE_URL=url,
-        TOCSIN_REDIS_URL=redis_url,
-        TOCSIN_PUBLIC_URL=base,
-        TOCSIN_API_TOKEN=TOKEN,
-        TOCSIN_LOG_LEVEL="WARNING",
-    )
     logs = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
     procs: list[subprocess.Popen[bytes]] = []
-    try:
-        procs.append(_spawn(["serve", "--port", str(port)], env, logs / "serve.log"))
-        wait_ready(base, procs[0], logs / "serve.log", timeout=60)
-        for n in range(2):
-            procs.append(_spawn(["worker"], env, logs / f"worker{n}.log"))
-        link = _configure(base)
-        time.sleep(2)  # workers up
-        opened = _fire(link, args.incidents, args.rate)
-        _wait_pages(url, 2 * args.incidents, timeout=120 + args.incidents / 10)
-        first, lateness = _first_pages(url)
-        acks, late_pages = _acks(base, url, link, args.acks)
-    finally:
-        for proc in reversed(procs):
-            os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with throwaway_database("tocsin_bench") as url:
+        env = process_env(
+            TOCSIN_DATABASE_URL=url,
+            TOCSIN_REDIS_URL=redis_url,
+            TOCSIN_PUBLIC_URL=base,
+            TOCSIN_API_TOKEN=TOKEN,
+            TOCSIN_LOG_LEVEL="WARNING",
+        )
+        try:
+            procs.append(spawn(["serve", "--port", str(port)], env, logs / "serve.log"))
+            wait_ready(base, procs[0], logs / "serve.log", timeout=60)
+            for n in range(2):
+                procs.append(spawn(["worker"], env, logs / f"worker{n}.log"))
+            link = _configure(base)
+            time.sleep(2)  # workers up
+            opened = _fire(link, args.incidents, args.rate)
+            _wait_pages(url, 2 * args.incidents, timeout=120 + args.incidents / 10)
+            first, lateness = _first_pages(url)
+            acks, late_pages = _acks(base, url, link, args.acks)
+        finally:
+            stop_all(procs)
     print(f"incidents: {len(opened)} at {args.rate:.0f}/s; PostgreSQL, Redis, 2 RQ workers; logs in {logs}")
     print(
         f"first page    p50 {pct(first, 0.5) * 1000:7.0f} ms   p99 {pct(first, 0.99) * 1000:7.0f} ms   max {max(first) * 1000:7.0f} ms"
@@ -95,18 +71,6 @@ def main() -> None:
     )
     print(
         f"acknowledge   request p50 {pct(acks, 0.5) * 1000:5.0f} ms   p99 {pct(acks, 0.99) * 1000:5.0f} ms   pages after ack: {late_pages}"
-    )
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("wb")
-    return subprocess.Popen(
-        [*tocsin_command(), *args],
-        env=env,
-        cwd=ROOT,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
     )
 
 

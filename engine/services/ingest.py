@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -282,7 +282,7 @@ def _ingest_group(
             TimelineKind.TEMPLATE_ERROR,
             f"template failed: {ctx.rendered['_errors']}",
         )
-    alert_id = first_alert.id if first_alert else None
+    alert_id = first_alert
     if created:
         _route(ctx, incident)
         escalation.start(ctx.uow, deps, incident, idle=ctx.in_maintenance)
@@ -434,40 +434,59 @@ def _store_alerts(
     now: datetime,
     *,
     update_content: bool = True,
-) -> Alert | None:
+) -> str | None:
+    """Store the payload's alerts on ``incident``; answers the id of the first one.
+
+    Alerts already on the incident (same fingerprint) are updated; new ones go in as one bulk INSERT,
+    which keeps a group of thousands of alerts well inside the sender's timeout.
+    """
     known = {a.fingerprint: a for a in session.scalars(select(Alert).where(Alert.incident_id == incident.id))}
-    first: Alert | None = None
+    fresh: dict[str, dict[str, Any]] = {}
+    first: str | None = None
     for event in events:
         alert = known.get(event.fingerprint)
         if alert is None:
-            alert = Alert(
-                id=new_id("A"),
-                incident_id=incident.id,
-                fingerprint=event.fingerprint,
-                received_at=now,
-                in_maintenance=in_maintenance,
-            )
-            session.add(alert)
-            known[event.fingerprint] = alert
-        elif not update_content:
+            row = fresh.get(event.fingerprint)
+            if row is None:
+                row = fresh[event.fingerprint] = {
+                    "id": new_id("A"),
+                    "incident_id": incident.id,
+                    "fingerprint": event.fingerprint,
+                    "received_at": now,
+                    "in_maintenance": in_maintenance,
+                }
+            row.update(_alert_content(event, payload_id, now))
+            first = first or row["id"]
+            continue
+        if update_content:
+            for name, value in _alert_content(event, payload_id, now).items():
+                setattr(alert, name, value)
+        else:
             alert.payload_id = payload_id
             alert.status = event.status.value
             alert.ends_at = event.ends_at or alert.ends_at
             alert.updated_at = now
-            first = first or alert
-            continue
-        alert.payload_id = payload_id
-        alert.status = event.status.value
-        alert.title = event.title
-        alert.labels = dict(event.labels)
-        alert.annotations = dict(event.annotations)
-        alert.source_link = event.source_link
-        alert.raw = dict(event.raw)
-        alert.starts_at = event.starts_at
-        alert.ends_at = event.ends_at
-        alert.updated_at = now
-        first = first or alert
-    incident.alerts_count = len(known)
-    incident.alerts_resolved = sum(1 for a in known.values() if a.status == AlertStatus.RESOLVED)
+        first = first or alert.id
+    if fresh:
+        session.execute(insert(Alert), list(fresh.values()))
+        session.expire(incident, ["alerts"])
+    statuses = [a.status for a in known.values()] + [row["status"] for row in fresh.values()]
+    incident.alerts_count = len(statuses)
+    incident.alerts_resolved = sum(1 for status in statuses if status == AlertStatus.RESOLVED)
     session.flush()
     return first
+
+
+def _alert_content(event: AlertEvent, payload_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "payload_id": payload_id,
+        "status": event.status.value,
+        "title": event.title,
+        "labels": dict(event.labels),
+        "annotations": dict(event.annotations),
+        "source_link": event.source_link,
+        "raw": dict(event.raw),
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "updated_at": now,
+    }
