@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Beyond SPEC §2: the slash command's name, and whether Slack listeners finish before the HTTP
+    # answer (True suits tests and FaaS; False acks within Slack's 3 s and works on in a thread).
+    slack_command: str = "/oncall"
+    slack_process_before_response: bool = False
 
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None

@@ -6,8 +6,9 @@ become friendly answers ("cannot acknowledge incident #12: it is acknowledged by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot import commands as c
 from bot.actions import Action, ActionKind, keypad_action
@@ -16,7 +17,7 @@ from bot.help import HELP_TEXT, UNLINKED
 from bot.inbound import ButtonPressed, ChatIdentity, CommandInvoked, Inbound, KeypadInput, Reply, TextReply
 from engine.db import User
 from engine.errors import TocsinError
-from engine.services import identities, incidents, lookup, oncall, paging, webhooks
+from engine.services import identities, incidents, lookup, oncall, paging, schedules, webhooks
 from engine.services.deps import Deps
 from engine.services.incidents import Actor
 
@@ -108,6 +109,8 @@ class Conversation:
                 return [self._who(person, schedule)]
             case c.Page(target=target, message=message):
                 return [self._page(person, actor, target, message)]
+            case c.Override(schedule=schedule, seconds=seconds):
+                return [self._override(person, schedule, seconds)]
             case c.OptOut() | c.OptIn():
                 return [Reply("Noted.", ephemeral=True)]
         return [Reply("That command is not available here yet; try `help`.", ephemeral=True)]
@@ -194,6 +197,75 @@ class Conversation:
         except TocsinError as exc:
             return Reply(exc.detail, ephemeral=True)
         return Reply(f"Paged: incident #{incident.number} {incident.title}", refresh_card=incident.id)
+
+    def _override(self, person: Person, schedule_ref: str, seconds: int) -> Reply:
+        """Take the pager: an override putting this person on call from now for ``seconds``."""
+        now = self.deps.clock.now()
+        end = now + timedelta(seconds=seconds)
+        try:
+            with self.deps.db.unit() as uow:
+                schedule = lookup.find_schedule(uow.session, schedule_ref, list(person.team_ids))
+                if schedule is None:
+                    return Reply(f"No schedule named {schedule_ref!r}.", ephemeral=True)
+                label = schedule.name
+                span = {"user_id": person.id, "start": now.isoformat(), "end": end.isoformat()}
+                schedules.add_override(uow.session, self.deps, schedule.id, span)
+        except TocsinError as exc:
+            return Reply(exc.detail, ephemeral=True)
+        return Reply(
+            f"{person.name} takes the pager in {label} for {format_duration(seconds)}, "
+            f"until {end.strftime('%Y-%m-%d %H:%M UTC')}."
+        )
+
+    def link_by_email(self, identity: ChatIdentity, email: str | None) -> Reply:
+        """Link a chat account to the Tocsin user with the e-mail address the chat's profile shows."""
+        provider = identity.provider.value
+        if not email:
+            return Reply(
+                f"Your {provider} profile shows no e-mail address, so I cannot match it to a Tocsin user. "
+                "Ask an admin for a link code and send `link CODE`.",
+                ephemeral=True,
+            )
+        try:
+            with self.deps.db.unit() as uow:
+                user = identities.find_by_email(uow.session, email)
+                if user is None:
+                    return Reply(
+                        f"No Tocsin user has the e-mail address {email}. "
+                        "Ask an admin for a link code and send `link CODE`.",
+                        ephemeral=True,
+                    )
+                identities.link(uow.session, user, provider, identity.user_id)
+                name = user.name
+        except TocsinError as exc:
+            return Reply(exc.detail, ephemeral=True)
+        return Reply(f"Linked: you are {name} in Tocsin now.", ephemeral=True)
+
+    def page_more(
+        self, identity: ChatIdentity, incident_ref: str, external_ids: Sequence[str]
+    ) -> list[Reply]:
+        """Page more people (chat accounts of the same provider) for an open incident."""
+        person = self.person(identity)
+        if person is None:
+            return [Reply(UNLINKED.format(provider=identity.provider.value), ephemeral=True)]
+        actor = Actor(person.name, identity.provider.value, person.id)
+        with self.deps.db.unit() as uow:
+            found = [identities.find_user(uow.session, identity.provider.value, e) for e in external_ids]
+            ids = list(dict.fromkeys(u.id for u in found if u is not None))
+            names = list(dict.fromkeys(u.name for u in found if u is not None))
+            missing = sum(1 for u in found if u is None)
+        if not ids:
+            return [Reply("Nobody you chose is linked to Tocsin, so nobody was paged.", ephemeral=True)]
+        try:
+            incident = paging.add_responders(
+                self.deps, incident_ref, actor, [paging.Responder(i, important=True) for i in ids]
+            )
+        except TocsinError as exc:
+            return [Reply(exc.detail, ephemeral=True)]
+        text = f"Paged {', '.join(names)} for #{incident.number}."
+        if missing:
+            text += f" {missing} of those you chose are not linked to Tocsin and were not paged."
+        return [Reply(text, refresh_card=incident.id)]
 
     def _link(self, identity: ChatIdentity, code: str | None) -> Reply:
         if not code:

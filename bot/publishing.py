@@ -79,14 +79,17 @@ class CardPublisher:
         newest = max((line.id for line in snap.timeline), default=0)
         digest = card_digest(card)
         ref: MessageRef | None = None
+        shown = slot.card_digest  # what the chat shows: a failed edit must be retried, not skipped
         done = slot.last_entry_id
         try:
             if slot.message_id is None:
                 ref = publisher.post_card(chat_id, card)
+                shown = digest
             else:
                 ref = MessageRef(chat_id, slot.message_id, slot.thread_id)
                 if slot.card_digest != digest:
                     publisher.edit_card(ref, card)
+                    shown = digest
             for line in snap.timeline:
                 if line.id > done and line.kind in THREAD_KINDS:
                     publisher.reply(ref, thread_text(line))
@@ -101,5 +104,5 @@ class CardPublisher:
                 thread_id=ref.thread_id if ref else None,
                 last_entry_id=done,
                 chat_id=ref.chat_id if ref else None,
-                card_digest=digest if ref else None,
+                card_digest=shown if ref else None,
             )

@@ -1,0 +1,73 @@
+"""Personal pages as Slack DMs: the incident card with its buttons, to the user's linked Slack id."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from adapters.slack.publisher import ChannelPause, call_slack, card_message
+from adapters.templating.channel import render_channel
+from bot.cards import Card, build_card
+from engine.errors import DeliveryFailed
+from engine.model.snapshot import IncidentSnapshot
+from engine.ports import Capabilities, Page, SendResult
+from engine.services.deps import Deps
+
+
+class SlackDmNotifier:
+    """Sends ``slack`` pages: ``conversations.open`` with the user, then the card (or an update line)."""
+
+    capabilities = Capabilities(channel="slack", buttons=True, edits=True, max_text=3000, per_second=1.0)
+
+    def __init__(self, client: WebClient, deps: Deps, pause: ChannelPause) -> None:
+        self.client = client
+        self.deps = deps
+        self.pause = pause
+
+    def send(self, page: Page) -> SendResult:
+        user = page.address
+        if not user:
+            raise DeliveryFailed(
+                f"{page.user_name} has no linked Slack account", retryable=False, provider_code="not_linked"
+            )
+        opened = call_slack(
+            self.pause, user, f"DM to {page.user_name}", lambda: self.client.conversations_open(users=user)
+        )
+        channel = str(opened["channel"]["id"])
+        text = render_channel(
+            "slack",
+            "page_text.j2",
+            kind=page.kind,
+            important=page.important,
+            number=page.incident_number,
+            title=page.title,
+            text=page.text,
+        )
+        message: dict[str, object] = {"text": text}
+        if page.kind == "page":
+            message = card_message(self._card(page))
+            message["text"] = text
+        posted = call_slack(
+            self.pause,
+            channel,
+            f"DM to {page.user_name}",
+            lambda: self.client.chat_postMessage(channel=channel, unfurl_links=False, **message),  # type: ignore[arg-type]
+        )
+        return SendResult(provider_id=f"{channel}:{posted['ts']}", status="sent")
+
+    def _card(self, page: Page) -> Card:
+        """The card of a firing incident from the page alone: the sender holds the incident's row lock,
+        so reading it again here (another connection) would wait on ourselves."""
+        snap = IncidentSnapshot(
+            id=page.incident_id,
+            number=page.incident_number,
+            title=page.title,
+            message=page.text,
+            state="firing",
+            severity=None,
+            labels={},
+            alerts_count=1,
+            alerts_resolved=0,
+            created_at=self.deps.clock.now(),
+            web_link=page.link,
+        )
+        return build_card(snap)
