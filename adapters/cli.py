@@ -122,6 +122,23 @@ def _apply_file(runtime: object, file: Path, prune: bool) -> None:
         typer.echo(change.line())
     made = sum(1 for c in changes if c.action != "unchanged")
     typer.echo(f"{made} change(s), {len(changes) - made} unchanged")
+    _print_integration_links(runtime, [c.obj_id for c in changes if c.kind == "integrations"])
+
+
+def _print_integration_links(runtime: object, ids: list[str]) -> None:
+    """Where to send alerts: the URL of each integration the file names (the URL token is the secret)."""
+    from adapters.http.views import integration_link
+    from engine.db import Integration
+
+    if not ids:
+        return
+    typer.echo("alert URLs:")
+    with runtime.db.unit() as uow:  # type: ignore[attr-defined]
+        for integration_id in ids:
+            integration = uow.session.get(Integration, integration_id)
+            if integration is not None:
+                link = integration_link(runtime.settings.public_base, integration)  # type: ignore[attr-defined]
+                typer.echo(f"  {integration.id} {integration.type}: {link}")
 
 
 @app.command()
