@@ -67,7 +67,7 @@ class TelegramUpdates:
         update_id = data.get("update_id")
         if not isinstance(update_id, int) or not self.seen.first_time(update_id):
             return False
-        update = Update.de_json(data, self.loop.bot)
+        update = Update.de_json(_with_user_defaults(data), self.loop.bot)
         if update.callback_query is not None:
             self._button(update.callback_query)
         elif update.message is not None:
@@ -139,6 +139,18 @@ class TelegramUpdates:
             self.loop.call(make)
         except TelegramError as exc:
             log.warning("telegram: could not %s: %s", what, exc)
+
+
+def _with_user_defaults(value: Any) -> Any:
+    """Users in older updates lack ``is_bot`` (required since Bot API 3.x), and PTB refuses them."""
+    if isinstance(value, list):
+        return [_with_user_defaults(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    fixed = {key: _with_user_defaults(item) for key, item in value.items()}
+    if "id" in fixed and "first_name" in fixed and "type" not in fixed:
+        fixed.setdefault("is_bot", False)
+    return fixed
 
 
 def _alert(replies: list[Reply]) -> bool:
