@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
+    # Beyond SPEC §2: page numbers nobody verified (for self-hosters who trust their data), and the
+    # per-user cap on SMS and calls in any 24 hours (logged and on the timeline when hit).
+    twilio_allow_unverified: bool = False
+    twilio_daily_cap: int = Field(default=200, ge=1)
 
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     webhook_allowed_hosts: str | None = None

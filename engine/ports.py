@@ -45,6 +45,12 @@ class Capabilities:
     edits: bool = False
     max_text: int = 4000
     per_second: float | None = None
+    # Phone channels: page only the user's own verified number, skip numbers that opted out (STOP),
+    # and stop at ``daily_cap`` sends per user in 24 hours across ``cap_channels``.
+    verified_phone: bool = False
+    opt_out: bool = False
+    daily_cap: int | None = None
+    cap_channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

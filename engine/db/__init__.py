@@ -7,6 +7,7 @@ from engine.db.escalation import EscalationChain, EscalationStep
 from engine.db.identity import LinkCode
 from engine.db.incident import Alert, AlertPayload, ChatMessage, Counter, Incident, Note, TimelineEntry
 from engine.db.integration import Integration, MaintenanceWindow, Route
+from engine.db.phone import PhoneVerification, SmsOptOut
 from engine.db.schedule import Override, Schedule, Shift
 from engine.db.webhook import OutgoingWebhook
 
@@ -27,9 +28,11 @@ __all__ = [
     "Note",
     "OutgoingWebhook",
     "Override",
+    "PhoneVerification",
     "Route",
     "Schedule",
     "Shift",
+    "SmsOptOut",
     "Team",
     "TeamMember",
     "TimelineEntry",

@@ -27,7 +27,7 @@ from engine.model.notification import (
 )
 from engine.ports import Job, Notifier, Page
 from engine.rules.planning import PlannedNotification, plan_notifications
-from engine.services import timeline
+from engine.services import phones, timeline
 from engine.services.deps import Deps
 
 SEND = "delivery.send.v1"
@@ -258,6 +258,9 @@ def _send(
             fall_through(uow, deps, delivery, now)
         return
     try:
+        refused = phones.refusal(session, now, user, delivery.address, notifier.capabilities)
+        if refused is not None:
+            raise DeliveryFailed(f"not sent: {refused}", retryable=False)
         result = notifier.send(page)
     except DeliveryFailed as exc:
         _record_failure(uow, deps, delivery, incident, user, exc, now)

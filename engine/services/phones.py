@@ -1,0 +1,119 @@
+"""Phone numbers as paging addresses: verification codes, SMS opt-outs, and the daily cap on pages.
+
+A channel's capabilities say which checks apply: paging only the user's own verified ``phone_number``,
+honouring SMS opt-outs (STOP), and a per-user daily cap; :func:`refusal` applies them before a send.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from engine.db import Delivery, PhoneVerification, SmsOptOut, User
+from engine.errors import NotFound, ValidationFailed
+from engine.ports import Capabilities
+from engine.services.deps import Deps
+from engine.services.directory import get_user
+
+log = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(minutes=10)
+MAX_CODE_ATTEMPTS = 5
+CAP_WINDOW = timedelta(hours=24)
+
+
+def _hash(user_id: str, code: str) -> str:
+    return hashlib.sha256(f"{user_id}:{code.strip()}".encode()).hexdigest()
+
+
+def start_verification(deps: Deps, user_id: str) -> tuple[str, str]:
+    """A fresh six-digit code for the user's number (replacing any earlier one): ``(number, code)``."""
+    with deps.db.unit() as uow:
+        user = get_user(uow.session, user_id)
+        if not user.phone_number:
+            raise ValidationFailed("the user has no phone_number to verify", field="phone_number")
+        now = deps.clock.now()
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        uow.session.execute(delete(PhoneVerification).where(PhoneVerification.user_id == user.id))
+        uow.session.add(
+            PhoneVerification(
+                user_id=user.id,
+                phone_number=user.phone_number,
+                code_hash=_hash(user.id, code),
+                attempts=0,
+                expires_at=now + CODE_TTL,
+                created_at=now,
+            )
+        )
+        return user.phone_number, code
+
+
+def confirm_verification(deps: Deps, user_id: str, code: str) -> User:
+    """Mark the number verified when ``code`` matches the outstanding one; five tries per code."""
+    with deps.db.unit() as uow:
+        user = get_user(uow.session, user_id)
+        pending = uow.session.get(PhoneVerification, user.id, with_for_update=True)
+        now = deps.clock.now()
+        if pending is None or pending.expires_at < now or pending.phone_number != user.phone_number:
+            raise NotFound("no verification code is outstanding for this number; request a new one")
+        if pending.attempts >= MAX_CODE_ATTEMPTS:
+            raise ValidationFailed("too many wrong codes; request a new one", field="code")
+        matches = hmac.compare_digest(pending.code_hash, _hash(user.id, code))
+        if matches:
+            uow.session.delete(pending)
+            user.phone_verified = True
+        else:
+            pending.attempts += 1  # committed: a wrong guess must count even though the call fails
+    if not matches:
+        raise ValidationFailed("the code does not match", field="code")
+    return user
+
+
+def opt_out(deps: Deps, number: str) -> None:
+    with deps.db.unit() as uow:
+        if uow.session.get(SmsOptOut, number) is None:
+            uow.session.add(SmsOptOut(phone_number=number, created_at=deps.clock.now()))
+
+
+def opt_in(deps: Deps, number: str) -> None:
+    with deps.db.unit() as uow:
+        uow.session.execute(delete(SmsOptOut).where(SmsOptOut.phone_number == number))
+
+
+def refusal(
+    session: Session, now: datetime, user: User, address: str | None, caps: Capabilities
+) -> str | None:
+    """Why ``address`` must not be paged through a channel with ``caps`` now (None: it may be).
+
+    The current send's own row is not sent yet, so it does not count against the cap.
+    """
+    if (caps.verified_phone or caps.opt_out or caps.daily_cap is not None) and not address:
+        return "no phone number"
+    if caps.verified_phone and not (user.phone_verified and user.phone_number == address):
+        return f"{address} is not verified"
+    if caps.opt_out and address and session.get(SmsOptOut, address) is not None:
+        return f"{address} replied STOP (send START to receive SMS again)"
+    if caps.daily_cap is not None:
+        sent = session.scalar(
+            select(func.count(func.distinct(func.coalesce(Delivery.provider_id, Delivery.id)))).where(
+                Delivery.user_id == user.id,
+                Delivery.channel.in_(caps.cap_channels or (caps.channel,)),
+                Delivery.sent_at.is_not(None),
+                Delivery.sent_at >= now - CAP_WINDOW,
+            )
+        )
+        if (sent or 0) >= caps.daily_cap:
+            log.warning(
+                "daily cap of %s sends reached for user %s: %s not paged",
+                caps.daily_cap,
+                user.id,
+                caps.channel,
+            )
+            return f"daily cap of {caps.daily_cap} {' and '.join(caps.cap_channels or (caps.channel,))} sends reached"
+    return None

@@ -1,0 +1,188 @@
+"""SMS pages through the loopback fake Twilio: replies, status callbacks, failures, STOP/START."""
+
+from __future__ import annotations
+
+from tests.support.escalation import chain, fire, integration, person
+from tests.support.twilio import (
+    CALL,
+    SMS,
+    deliveries,
+    public,
+    state,
+    timeline_texts,
+    twilio_harness,
+)
+
+
+def _two_step_chain(h, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
+    chain(
+        h,
+        [
+            {"type": "notify_persons", "persons": [a]},
+            {"type": "wait", "duration": 600},
+            {"type": "notify_persons", "persons": [b]},
+        ],
+    )
+
+
+def test_sms_page_and_ack_reply_stop_the_escalation(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a, b = person(h, 1, [SMS]), person(h, 2, [SMS])
+        _two_step_chain(h, a, b)
+        incident = fire(h, integration(h, "E001")["link"], "HighCPU api-1")
+        number = h.ok("GET", f"incidents/{incident}/")["number"]
+        h.queue.run_due()
+        [message] = fake.messages()
+        assert message.to == "+15555550101"
+        assert message.from_ == "+15555550199"
+        body = message.params["Body"]
+        assert body.startswith(f"[Tocsin] #{number} HighCPU api-1")
+        assert body.endswith(f"Reply 'ack {number}' or 'resolve {number}'")
+        assert message.params["StatusCallback"] == public(h, "/twilio/sms/status")
+
+        assert fake.send_sms_status(message.sid, "sent").status_code == 204
+        assert fake.send_sms_status(message.sid, "delivered").status_code == 204
+        assert [d.status for d in deliveries(h, "sms")] == ["delivered"]
+
+        h.queue.advance(120)
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body=f"ack {number}")
+        assert reply.status_code == 200
+        assert reply.headers["content-type"].startswith("application/xml")
+        assert f"#{number} acknowledged by User 1" in reply.text
+        assert state(h, incident) == "acknowledged"
+
+        h.queue.advance(3600)
+        assert [m.to for m in fake.messages() if "Reply 'ack" in m.params["Body"]] == ["+15555550101"]
+
+        again = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body=f"{number}a")
+        assert "already" in again.text or "it is acknowledged by User 1 at" in again.text
+
+
+def test_bare_ack_means_the_latest_incident_sent_to_this_number(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.run_due()
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="ACK")
+        assert "acknowledged by User 1" in reply.text
+        assert state(h, incident) == "acknowledged"
+
+
+def test_resolve_reply_from_an_unknown_number_changes_nothing(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.run_due()
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550999", body="resolve 1")
+        assert reply.status_code == 200
+        assert "<Message>" in reply.text
+        assert state(h, incident) == "firing"
+
+
+def test_failed_status_callback_goes_on_the_timeline_and_falls_through(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(
+            h,
+            1,
+            [SMS, CALL],
+            default_rules=[
+                {"type": "notify_by_sms"},
+                {"type": "wait", "duration": 300},
+                {"type": "notify_by_phone_call"},
+            ],
+        )
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.advance(10)
+        [message] = fake.messages()
+        assert fake.calls() == []
+        fake.send_sms_status(message.sid, "failed", error_code=30007)
+        h.queue.run_due()
+        assert len(fake.calls()) == 1  # at once, not at 300 s
+        assert [d.status for d in deliveries(h, "sms")] == ["failed"]
+        assert any("30007" in t and "filtered by the carrier" in t for t in timeline_texts(h, incident))
+        # A repeated report changes nothing and pages nobody twice.
+        fake.send_sms_status(message.sid, "failed", error_code=30007)
+        h.queue.advance(600)
+        assert len(fake.calls()) == 1
+
+
+def test_permanent_error_is_not_retried_and_the_next_step_fires_on_time(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        b = person(h, 2, [SMS])
+        _two_step_chain(h, a, b)
+        fake.fail_next_call(
+            "Messages", 21211, "The 'To' number is not a valid phone number.", to="+15555550101"
+        )
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.advance(599)
+        assert len(fake.requests_to(r".*/Messages\.json")) == 1  # tried once, never again
+        assert fake.messages() == []
+        [failed] = deliveries(h, "sms")
+        assert failed.status == "failed"
+        assert failed.attempts == 1
+        assert any("21211" in t for t in timeline_texts(h, incident))
+        h.queue.advance(1)
+        assert [m.to for m in fake.messages()] == ["+15555550102"]
+
+
+def test_server_errors_and_rate_limits_are_retried(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        fake.server_error_next("Messages", status=503)
+        fake.rate_limit_next("Messages")
+        fire(h, integration(h, "E001")["link"])
+        h.queue.run_due()
+        assert fake.messages() == []
+        assert [d.status for d in deliveries(h, "sms")] == ["retrying"]
+        h.queue.advance(60)
+        assert len(fake.messages()) == 1
+        [sent] = deliveries(h, "sms")
+        assert (sent.status, sent.attempts) == ("sent", 3)
+
+
+def test_long_titles_stay_within_two_segments_with_the_reply_hint(sqlite_url: str) -> None:
+    from bot.text import sms_segments
+
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        fire(h, integration(h, "E001")["link"], "disk full on " + "very-long-host-name " * 30)
+        h.queue.run_due()
+        body = fake.messages()[0].params["Body"]
+        assert sms_segments(body) <= 2
+        assert body.endswith("Reply 'ack 1' or 'resolve 1'")
+
+
+def test_stop_moves_to_the_next_rule_and_start_undoes_it(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(
+            h,
+            1,
+            [SMS, CALL],
+            default_rules=[
+                {"type": "notify_by_sms"},
+                {"type": "wait", "duration": 300},
+                {"type": "notify_by_phone_call"},
+            ],
+        )
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        link = integration(h, "E001")["link"]
+        stop = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="STOP")
+        assert stop.status_code == 200
+        assert "<Message>" not in stop.text  # Twilio answers STOP itself
+
+        first = fire(h, link, "first")
+        h.queue.run_due()
+        assert fake.messages() == []
+        assert [c.to for c in fake.calls()] == ["+15555550101"]  # the next rule, at once
+        assert any("replied STOP" in t for t in timeline_texts(h, first))
+
+        fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="start")
+        fire(h, link, "second")
+        h.queue.run_due()
+        assert [m.to for m in fake.messages()] == ["+15555550101"]
