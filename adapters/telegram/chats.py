@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from engine.db import Incident, Integration, Route, Team
+from engine.db import Incident, Integration, Route, Team, User
 from engine.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -34,3 +34,22 @@ def follow_migration(deps: Deps, old_chat_id: str, new_chat_id: str) -> int:
             changed += int(getattr(result, "rowcount", 0) or 0)
     log.info("telegram chat %s became %s: %d stored ids updated", old_chat_id, new_chat_id, changed)
     return changed
+
+
+def adopt_group(deps: Deps, telegram_user_id: str, chat_id: str) -> list[str]:
+    """After ``/link CODE`` in a group: the linked user's teams without a Telegram chat get this one.
+
+    This is what makes "add the bot, send one command" enough. A team that already has a chat keeps it
+    (changing it stays an admin's decision); returns the names of the teams that now use this chat.
+    """
+    with deps.db.unit() as uow:
+        user = uow.session.scalar(select(User).where(User.telegram_chat_id == telegram_user_id))
+        if user is None:
+            return []
+        adopted = []
+        for membership in user.memberships:
+            team = uow.session.get(Team, membership.team_id)
+            if team is not None and not team.telegram_chat_id:
+                team.telegram_chat_id = chat_id
+                adopted.append(team.name)
+        return adopted

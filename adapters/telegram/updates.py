@@ -18,6 +18,7 @@ from telegram import CallbackQuery, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from adapters.telegram.chats import adopt_group
 from adapters.telegram.client import BotLoop
 from adapters.telegram.render import MAX_TEXT
 from bot import actions
@@ -30,6 +31,12 @@ from engine.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
+GREETING = (
+    "Hello! I post Tocsin incidents here with buttons to acknowledge and resolve them. "
+    "To set this chat up, send /link CODE with the code from Tocsin "
+    "(POST /api/v1/users/<id>/telegram_link_code/): that links you, and your team's incidents come here. "
+    "/help lists the commands."
+)
 CALLBACK_TEXT_LIMIT = 200  # answerCallbackQuery text, in characters
 SEEN_UPDATES = 10_000
 
@@ -103,6 +110,9 @@ class TelegramUpdates:
         if message.migrate_to_chat_id is not None:
             self._migrated(chat_id, str(message.migrate_to_chat_id))
             return
+        if message.new_chat_members and any(m.id == self.loop.bot.id for m in message.new_chat_members):
+            self._call("greet a new chat", lambda bot: bot.send_message(chat_id, GREETING))
+            return
         text = message.text or ""
         user = message.from_user
         if user is None or user.is_bot or not text.strip():
@@ -116,6 +126,16 @@ class TelegramUpdates:
             return  # another bot's command in a shared group: stay silent
         identity = ChatIdentity(Provider.TELEGRAM, str(user.id), chat_id, user.full_name or None)
         replies = self.conversation.handle(CommandInvoked(identity, text, command))
+        if (
+            isinstance(command, c.Link)
+            and command.code
+            and not private
+            and self.conversation.person(identity)
+        ):
+            teams = adopt_group(self.deps, identity.user_id, chat_id)
+            if teams:
+                names = ", ".join(teams)
+                replies.append(Reply(f"This chat now receives the incidents of {names}."))
         reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
         for reply in replies:
             body = cut_utf16(reply.text, MAX_TEXT)
