@@ -86,7 +86,7 @@ def card_blocks(card: Card) -> list[Block]:
         blocks.append(_section(fit_mrkdwn(card.summary, SECTION_MAX, card.web_link)))
     if card.labels:
         fields = [
-            {"type": "mrkdwn", "text": fit_mrkdwn(f"{key}\n{value}", FIELD_MAX)}
+            {"type": "mrkdwn", "text": f"*{fit_mrkdwn(key, 100)}*\n{fit_mrkdwn(value, FIELD_MAX - 110)}"}
             for key, value in card.labels[:FIELDS_MAX]
         ]
         blocks.append({"type": "section", "fields": fields})
