@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from tests.support import services
-
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
-if not FIXTURES.is_dir():
-    FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "../shared/fixtures")).resolve()
+from tests.support.fixtures import FIXTURES
 
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIXTURES}")
+        message = f"shared fixtures not found at {FIXTURES}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; CI=true requires them", pytrace=False)
+        pytest.skip(message)
     return FIXTURES
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,11 +33,8 @@ from tests.fakes.telegram_api import (
     make_message_update,
 )
 from tests.fakes.twilio_api import FakeTwilioApi, sign_twilio_request, twilio_http_client
+from tests.support.fixtures import FIXTURES
 
-# The shared fixtures sit next to the checkout (as in tests/conftest.py); TOCSIN_FIXTURES overrides.
-FIXTURES = Path(
-    os.environ.get("TOCSIN_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures")
-)
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 

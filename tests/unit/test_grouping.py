@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +19,9 @@ from engine.rules.grouping import (
     grouping_key,
     joins_open_incident,
 )
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = SHARED_FIXTURES
 BY_NAMESPACE = GroupingConfig(enabled=True, fields=("namespace", "alertname"), timeout=300)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +11,9 @@ from adapters.ical import UnmatchedEvent, directory_matcher, parse_ical_shifts
 from engine.errors import ValidationFailed
 from engine.model.schedule import Override, Schedule, ShiftInterval
 from engine.rules.oncall import on_call_at
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/ical")
+FIXTURES = SHARED_FIXTURES / "ical"
 CHICAGO = ZoneInfo("America/Chicago")
 BERLIN = ZoneInfo("Europe/Berlin")
 

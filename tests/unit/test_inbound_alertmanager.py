@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +12,9 @@ from adapters.inbound import alertmanager
 from adapters.inbound.canonical import stable_hash
 from engine.errors import ValidationFailed
 from engine.model.alert import AlertStatus
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures")) / "alertmanager"
+FIXTURES = SHARED_FIXTURES / "alertmanager"
 F, R = AlertStatus.FIRING, AlertStatus.RESOLVED
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +11,9 @@ import pytest
 from adapters.inbound import grafana_alerting
 from engine.errors import ValidationFailed
 from engine.model.alert import AlertStatus
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures")) / "grafana"
+FIXTURES = SHARED_FIXTURES / "grafana"
 F, R = AlertStatus.FIRING, AlertStatus.RESOLVED
 RABBIT = "https://grafana.example.com/alerting/grafana/zTjxv_C7k/view"
 CAMO = "https://grafana.example.com/alerting/grafana/_0rkK_C7z/view"

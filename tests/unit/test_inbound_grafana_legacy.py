@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +11,9 @@ from adapters.inbound import grafana_legacy
 from adapters.inbound.canonical import stable_hash
 from engine.errors import ValidationFailed
 from engine.model.alert import AlertStatus
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures")) / "grafana_legacy"
+FIXTURES = SHARED_FIXTURES / "grafana_legacy"
 ZETA_URL = "https://grafana.domain.tld/dashboard/db/alarms?fullscreen&edit&tab=alert&panelId=1&orgId=1"
 
 

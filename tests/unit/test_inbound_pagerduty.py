@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +11,9 @@ import pytest
 from adapters.inbound import pagerduty
 from engine.errors import ValidationFailed
 from engine.model.alert import AlertStatus, SenderAction
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures")) / "pagerduty"
+FIXTURES = SHARED_FIXTURES / "pagerduty"
 
 
 def load(name: str) -> Any:

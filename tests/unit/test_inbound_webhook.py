@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +11,9 @@ import pytest
 from adapters.inbound import PARSERS, formatted_webhook, parse, webhook
 from engine.errors import ValidationFailed
 from engine.model.alert import AlertStatus
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = SHARED_FIXTURES
 
 
 def test_registry_names_every_ingest_type() -> None:

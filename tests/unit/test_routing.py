@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +24,9 @@ from engine.rules.routing import (
     payload_text_forms,
     regex_matches,
 )
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = SHARED_FIXTURES
 RENDERER = JinjaTemplateRenderer()
 
 CRITICAL = Route(id="R-critical", position=0, routing_regex=".*severity=critical.*")

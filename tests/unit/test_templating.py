@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +21,9 @@ from adapters.templating import (
 from adapters.templating.filters import datetimeformat, iso8601_to_time
 from engine.errors import ValidationFailed
 from engine.ports import TemplateRenderer
+from tests.support.fixtures import FIXTURES as SHARED_FIXTURES
 
-FIXTURES = Path(os.environ.get("TOCSIN_FIXTURES", "/work/shared/fixtures"))
+FIXTURES = SHARED_FIXTURES
 SENDER_DIRS = {"grafana": "grafana_alerting", "alertmanager": "alertmanager", "grafana_legacy": "grafana"}
 SENDER_DIRS["pagerduty"] = "pagerduty"
 TYPES = ("grafana_alerting", "alertmanager", "grafana", "webhook", "formatted_webhook", "pagerduty")
