@@ -48,34 +48,8 @@ class SlackWorld:
         }
         return self.h.client.post("/slack/events", content=body, headers=headers)
 
-    def action_body(
-        self,
-        value: str,
-        *,
-        user: str,
-        message_ts: str | None = None,
-        channel: str = CHANNEL,
-        action_id: str = "tocsin.0",
-        select: bool = False,
-        action_ts: str | None = None,
-    ) -> bytes:
-        body = json.loads((self.fixtures / "slack" / "slack_block_actions_button.json").read_text())
-        body["user"]["id"] = user
-        body["channel"]["id"] = channel
-        body["container"].update(channel_id=channel, message_ts=message_ts or "1.0", is_ephemeral=False)
-        body["trigger_id"] = f"trigger-{next(_triggers)}"
-        action = body["actions"][0]
-        action["action_id"] = action_id
-        action["action_ts"] = action_ts or f"{time.time():.6f}-{next(_triggers)}"
-        if select:
-            action.update(
-                type="static_select",
-                selected_option={"text": {"type": "plain_text", "text": "x"}, "value": value},
-            )
-            action.pop("value")
-        else:
-            action["value"] = value
-        return ("payload=" + urllib.parse.quote(json.dumps(body))).encode()
+    def action_body(self, value: str, *, user: str, **kwargs: Any) -> bytes:
+        return block_actions_body(self.fixtures, value, user=user, **kwargs)
 
     def press(self, value: str, *, user: str, **kwargs: Any) -> httpx.Response:
         response = self.send(self.action_body(value, user=user, **kwargs))
@@ -122,6 +96,37 @@ class SlackWorld:
 
     def ephemeral_texts(self, user: str) -> list[str]:
         return [e.text or "" for e in self.slack.ephemerals() if e.user == user]
+
+
+def block_actions_body(
+    fixtures: Path,
+    value: str,
+    *,
+    user: str,
+    message_ts: str | None = None,
+    channel: str = CHANNEL,
+    action_id: str = "tocsin.0",
+    select: bool = False,
+    action_ts: str | None = None,
+) -> bytes:
+    """A ``block_actions`` request body as Slack sends it for a press of the button carrying ``value``."""
+    body = json.loads((fixtures / "slack" / "slack_block_actions_button.json").read_text())
+    body["user"]["id"] = user
+    body["channel"]["id"] = channel
+    body["container"].update(channel_id=channel, message_ts=message_ts or "1.0", is_ephemeral=False)
+    body["trigger_id"] = f"trigger-{next(_triggers)}"
+    action = body["actions"][0]
+    action["action_id"] = action_id
+    action["action_ts"] = action_ts or f"{time.time():.6f}-{next(_triggers)}"
+    if select:
+        action.update(
+            type="static_select",
+            selected_option={"text": {"type": "plain_text", "text": "x"}, "value": value},
+        )
+        action.pop("value")
+    else:
+        action["value"] = value
+    return ("payload=" + urllib.parse.quote(json.dumps(body))).encode()
 
 
 def blocks_of(message: SlackMessage) -> list[dict[str, Any]]:
