@@ -12,7 +12,7 @@ from typing import Any
 from adapters.templating.channel import render_channel
 from bot.actions import encode
 from bot.cards import Button, Card
-from bot.text import cut, escape_slack_mrkdwn
+from bot.text import ELLIPSIS, cut, escape_slack_mrkdwn
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -42,14 +42,14 @@ def fit_mrkdwn(raw: str, limit: int, link: str | None = None) -> str:
         return escaped
     suffix = f" <{link}|full text>" if link and len(link) < limit // 2 else ""
     room = limit - len(suffix)
-    budget = room
-    while budget > 1:
+    budget = min(len(raw), room)
+    while budget >= 1:
         # Escaping lengthens the text, so cut the raw text until its escaped form fits.
         text = escape_slack_mrkdwn(cut(raw, budget))
         if len(text) <= room:
             return text + suffix
-        budget -= max(len(text) - room, 1)
-    return cut(escaped.replace("&", ""), limit)
+        budget = min(budget - 1, budget * room // len(text))
+    return ELLIPSIS
 
 
 def plain(text: str, limit: int) -> Block:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.actions import Action, ActionKind, encode
-from tests.scenario.test_webhooks import Receiver
+from tests.fakes.http_fake import HttpFake, RecordedRequest, Reply
 from tests.support.escalation import chain, fire, integration, person, sent
 from tests.support.slack import (
     CHANNEL,
@@ -23,6 +23,15 @@ from tests.support.slack import (
 )
 
 SLACK = {"type": "slack", "important": False}
+
+
+class Receiver(HttpFake):
+    """An outgoing-webhook target that accepts anything."""
+
+    def handle(self, request: RecordedRequest) -> Reply:
+        return Reply.json({"ok": True})
+
+
 SMS = {"type": "sms", "important": False}
 
 
@@ -228,3 +237,14 @@ def test_webhook_and_runbook_buttons(sqlite_url: str, fixtures_dir: Path) -> Non
         h.queue.run_due()
         assert len(receiver.requests_to(r"^/restart$")) == 1
         assert any("Webhook triggered" in t for t in w.ephemeral_texts("UA"))
+
+
+def test_slack_gets_its_answer_before_the_work_is_done(sqlite_url: str, fixtures_dir: Path) -> None:
+    """Without process_before_response (production), Bolt acks at once and the listener runs on."""
+    with slack_world(sqlite_url, fixtures_dir, slack_process_before_response=False) as w:
+        _, incident = setup(w)
+        response = w.command("ack 1", user="UA")
+        assert response.status_code == 200 and response.text == ""
+        [answer] = w.slack.wait_for(lambda: w.ephemeral_texts("UA"), timeout=30)
+        assert answer.startswith("#1 acknowledged by User 1")
+        assert w.h.ok("GET", f"incidents/{incident}/")["state"] == "acknowledged"
