@@ -51,6 +51,17 @@ class Capabilities:
     opt_out: bool = False
     daily_cap: int | None = None
     cap_channels: tuple[str, ...] = ()
+    # Pages for several incidents to one address within this many seconds go out as one message.
+    bundle_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class BundledIncident:
+    """Another incident carried by the same message (see ``Capabilities.bundle_seconds``)."""
+
+    incident_id: str
+    incident_number: int
+    title: str
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class Page:
     link: str
     # "page" asks for action; "update" tells someone already paged that the incident changed.
     kind: str = "page"
+    # Other incidents this message also pages for; their own deliveries share its outcome.
+    also: tuple[BundledIncident, ...] = ()
 
 
 @dataclass(frozen=True)

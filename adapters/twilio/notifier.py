@@ -17,6 +17,8 @@ from engine.ports import Capabilities, Page, SendResult
 from engine.services.deps import Deps
 
 SMS_SEGMENTS = 2
+# A page within this long of the last SMS to the same number waits and goes out with the others.
+SMS_BUNDLE_SECONDS = 30.0
 PHONE_CHANNELS = ("sms", "phone_call")
 
 
@@ -35,9 +37,21 @@ def sms_body(page: Page) -> str:
             "sms", "update.j2", number=page.incident_number, title=page.title, text=page.text
         )
         return cut_sms(head, SMS_SEGMENTS)
+    others = [b for b in page.also if b.incident_number != page.incident_number]
+    if others:
+        titles = {b.incident_number: b.title for b in others} | {page.incident_number: page.title}
+        items = sorted(titles.items())
+        pages = [{"number": number, "title": title} for number, title in items]
+        head = render_channel("sms", "bundle.j2", pages=pages)
+        hint = render_channel("sms", "bundle_hint.j2", number=pages[-1]["number"])
+        return _fit(head, hint)
     summary = " ".join(page.text.split())
     head = render_channel("sms", "page.j2", number=page.incident_number, title=page.title, text=summary)
     hint = render_channel("sms", "reply_hint.j2", number=page.incident_number)
+    return _fit(head, hint)
+
+
+def _fit(head: str, hint: str) -> str:
     full = f"{head}\n{hint}"
     if sms_segments(full) <= SMS_SEGMENTS:
         return full
@@ -67,6 +81,7 @@ def _capabilities(channel: str, max_text: int, options: TwilioOptions) -> Capabi
         opt_out=channel == "sms",
         daily_cap=options.daily_cap,
         cap_channels=PHONE_CHANNELS,
+        bundle_seconds=SMS_BUNDLE_SECONDS if channel == "sms" else None,
     )
 
 

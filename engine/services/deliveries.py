@@ -25,9 +25,9 @@ from engine.model.notification import (
     NotificationSettings,
     parse_notification_settings,
 )
-from engine.ports import Job, Notifier, Page
+from engine.ports import BundledIncident, Job, Notifier, Page
 from engine.rules.planning import PlannedNotification, plan_notifications
-from engine.services import phones, timeline
+from engine.services import bundling, phones, timeline
 from engine.services.deps import Deps
 
 SEND = "delivery.send.v1"
@@ -227,6 +227,15 @@ def _send(
 ) -> None:
     session = uow.session
     notifier, configured = _notifier_for(deps, delivery.channel)
+    bundle_seconds = notifier.capabilities.bundle_seconds if notifier is not None and is_page else None
+    if bundle_seconds:
+        later = bundling.hold_until(session, delivery, bundle_seconds, now)
+        if later is not None:
+            delivery.due_at = later
+            delivery.updated_at = now
+            uow.after_commit(partial(deps.queue.enqueue, send_job(delivery.id, later, delivery.attempts)))
+            return
+    bundled = bundling.companions(session, delivery, now) if bundle_seconds else []
     delivery.attempts += 1
     delivery.updated_at = now
     text = incident.message if is_page else str((delivery.data or {}).get("text", ""))
@@ -243,6 +252,7 @@ def _send(
         important=delivery.important,
         link=deps.incident_link(incident.id),
         kind="page" if is_page else "update",
+        also=tuple(BundledIncident(i.id, i.number, i.title) for _d, i in bundled),
     )
     what = "paged" if is_page else "told"
     if notifier is None:
@@ -265,6 +275,23 @@ def _send(
     except DeliveryFailed as exc:
         _record_failure(uow, deps, delivery, incident, user, exc, now)
         return
+    for other, other_incident in bundled:
+        other.attempts += 1
+        other.status, other.provider_id, other.sent_at, other.updated_at = (
+            result.status,
+            result.provider_id,
+            now,
+            now,
+        )
+        timeline.record(
+            session,
+            other_incident.id,
+            now,
+            TimelineKind.PAGE_SENT,
+            f"paged {user.name} by {delivery.channel} (one message with #{incident.number})",
+            channel=delivery.channel,
+            data={"delivery_id": other.id, "user_id": user.id, "kind": "page"},
+        )
     delivery.status = result.status
     delivery.provider_id = result.provider_id
     delivery.sent_at = now
