@@ -147,8 +147,13 @@ def _is_page(delivery: Delivery) -> bool:
     return bool((delivery.data or {}).get("kind", "page") == "page")
 
 
-def notify_paged(uow: UnitOfWork, deps: Deps, incident: Incident, text: str) -> None:
-    """Tell everyone already paged for this incident, on the channel that reached them."""
+def notify_paged(
+    uow: UnitOfWork, deps: Deps, incident: Incident, text: str, actor_user_id: str | None = None
+) -> None:
+    """Tell everyone already paged for this incident, on the channel that reached them.
+
+    The person who made the change (``actor_user_id``) is not told what they just did.
+    """
     session = uow.session
     now = deps.clock.now()
     reached: dict[tuple[str, str, str | None], Delivery] = {}
@@ -157,7 +162,7 @@ def notify_paged(uow: UnitOfWork, deps: Deps, incident: Incident, text: str) -> 
             Delivery.incident_id == incident.id, Delivery.status.in_(("sent", "delivered"))
         )
     ):
-        if _is_page(delivery) and delivery.user_id is not None:
+        if _is_page(delivery) and delivery.user_id not in (None, actor_user_id):
             reached.setdefault((delivery.user_id, delivery.channel, delivery.address), delivery)
     for (user_id, channel, address), _first in reached.items():
         user = session.get(User, user_id)

@@ -259,7 +259,14 @@ def handle_tick(deps: Deps, incident_id: str, token: str) -> None:
         apply_event(uow, deps, incident, Tick(token))
 
 
-def mark_resolved(uow: UnitOfWork, deps: Deps, incident: Incident, actor: str, channel: str | None) -> None:
+def mark_resolved(
+    uow: UnitOfWork,
+    deps: Deps,
+    incident: Incident,
+    actor: str,
+    channel: str | None,
+    actor_user_id: str | None = None,
+) -> None:
     """Close the incident: stop its escalation, cancel pending pages, keep its timeline."""
     now = deps.clock.now()
     incident.state = IncidentState.RESOLVED.value
@@ -278,7 +285,7 @@ def mark_resolved(uow: UnitOfWork, deps: Deps, incident: Incident, actor: str, c
         actor=actor,
         channel=channel,
     )
-    deliveries.notify_paged(uow, deps, incident, f"resolved by {actor}")
+    deliveries.notify_paged(uow, deps, incident, f"resolved by {actor}", actor_user_id)
     webhooks.fire(uow, deps, incident, "resolved")
 
 

@@ -89,7 +89,7 @@ def mark_acknowledged(uow: UnitOfWork, deps: Deps, incident: Incident, actor: Ac
         actor=actor.name,
         channel=actor.channel,
     )
-    deliveries.notify_paged(uow, deps, incident, f"acknowledged by {actor.name}")
+    deliveries.notify_paged(uow, deps, incident, f"acknowledged by {actor.name}", actor.user_id)
     webhooks.fire(uow, deps, incident, "acknowledged")
 
 
@@ -115,7 +115,7 @@ def resolve(deps: Deps, ref: str | int, actor: Actor, note: str | None = None) -
             raise _refuse(incident, "resolve")
         if note:
             _add_note(uow, deps, incident, note, actor, resolution=True)
-        escalation.mark_resolved(uow, deps, incident, actor.name, actor.channel)
+        escalation.mark_resolved(uow, deps, incident, actor.name, actor.channel, actor.user_id)
         return incident
 
 

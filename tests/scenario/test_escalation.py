@@ -59,6 +59,27 @@ def test_ack_stops_the_chain(database_url: str) -> None:
         assert "it is acknowledged by" in again.json()["detail"]
 
 
+def test_the_person_who_acts_is_not_told_what_they_did(database_url: str) -> None:
+    from engine.services import incidents
+    from engine.services.incidents import Actor
+
+    with harness(database_url) as h:
+        a, b = person(h, 1), person(h, 2)
+        chain(h, [{"type": "notify_persons", "persons": [a, b]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.advance(60)
+        incidents.acknowledge(h.runtime.deps, incident, Actor("User 1", "slack", a))
+        h.queue.advance(60)
+        # b hears that a acknowledged; a, who pressed the button, gets no message about it.
+        assert [s for s in sent(h) if s[3] == "update"] == [(60.0, b, "console", "update")]
+        incidents.resolve(h.runtime.deps, incident, Actor("User 2", "telegram", b), None)
+        h.queue.advance(60)
+        assert [s for s in sent(h) if s[3] == "update"] == [
+            (60.0, b, "console", "update"),
+            (120.0, a, "console", "update"),
+        ]
+
+
 def test_personal_rules_sms_call_sms(sqlite_url: str) -> None:
     with harness(sqlite_url) as h:
         a = person(
