@@ -13,6 +13,7 @@ from adapters.templating.channel import render_channel
 from adapters.twilio.errors import delivery_failed
 from adapters.twilio.pacing import Pacer
 from bot.text import cut_sms, sms_segments
+from engine.errors import DeliveryFailed
 from engine.ports import Capabilities, Page, SendResult
 from engine.services.deps import Deps
 
@@ -67,9 +68,9 @@ class _TwilioNotifier:
         self._options = options
         self._pacer = pacer
 
-    def _check(self, page: Page) -> None:
+    def _check(self, page: Page, weight: int = 1) -> None:
         # Verification, STOP and the daily cap are checked by the engine from the capabilities.
-        self._pacer.claim(page.delivery_id, self._deps.clock.now())
+        self._pacer.claim(page.delivery_id, self._deps.clock.now(), weight)
 
 
 def _capabilities(channel: str, max_text: int, options: TwilioOptions) -> Capabilities:
@@ -93,13 +94,15 @@ class TwilioSmsNotifier(_TwilioNotifier):
         self.capabilities = _capabilities("sms", 306, options)
 
     def send(self, page: Page) -> SendResult:
-        self._check(page)
-        assert page.address is not None  # _check refuses a page without a number
+        if page.address is None:
+            raise DeliveryFailed("no phone number", retryable=False)
+        body = sms_body(page)
+        self._check(page, sms_segments(body))
         try:
             message = self._client.messages.create(
                 to=page.address,
                 from_=self._options.from_number,
-                body=sms_body(page),
+                body=body,
                 status_callback=f"{self._options.public_base}/twilio/sms/status",
             )
         except (TwilioException, RequestException) as exc:
@@ -118,8 +121,9 @@ class TwilioCallNotifier(_TwilioNotifier):
         if page.kind != "page":
             # Ringing someone to say the incident changed wakes them for nothing; calls only page.
             return SendResult(provider_id=None, status="skipped")
+        if page.address is None:
+            raise DeliveryFailed("no phone number", retryable=False)
         self._check(page)
-        assert page.address is not None
         base = self._options.public_base
         try:
             call = self._client.calls.create(

@@ -1,4 +1,4 @@
-"""Send pacing: one SMS per second per sending number, calls paced per account (Twilio's defaults).
+"""Send pacing: one SMS segment per second per sending number, calls paced per account (Twilio's defaults).
 
 A send that would come too early is not dropped: it raises a retryable ``DeliveryFailed`` with the
 wait, and the engine retries the delivery then. Each delivery keeps the slot it was given, so its retry
@@ -22,15 +22,18 @@ class Pacer:
         self._next_free: datetime | None = None
         self._slots: dict[str, datetime] = {}
 
-    def claim(self, key: str, now: datetime) -> None:
-        """Return when ``key`` may send now; raise a retryable ``DeliveryFailed`` with the wait otherwise."""
+    def claim(self, key: str, now: datetime, weight: int = 1) -> None:
+        """Return when ``key`` may send now; raise a retryable ``DeliveryFailed`` with the wait otherwise.
+
+        ``weight`` is how many intervals the send uses up (an SMS of two segments counts twice).
+        """
         with self._lock:
             # A slot nobody came back for (the delivery was cancelled) is forgotten after a minute.
             self._slots = {k: v for k, v in self._slots.items() if v > now - timedelta(minutes=1)}
             slot = self._slots.get(key)
             if slot is None:
                 slot = max(now, self._next_free) if self._next_free else now
-                self._next_free = slot + self._interval
+                self._next_free = slot + self._interval * max(1, weight)
             if slot <= now:
                 self._slots.pop(key, None)
                 return

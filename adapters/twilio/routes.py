@@ -131,10 +131,9 @@ class TwilioWebhooks:
             return Response(
                 content=f"unknown MessageStatus {status!r}", status_code=400, media_type="text/plain"
             )
-        if outcome is not None:
-            code = str(form.get("ErrorCode") or "") or None
-            detail = describe(code) if outcome is Outcome.FAILED else None
-            delivery_status.apply(self.deps, sid, outcome, detail, code)
+        code = str(form.get("ErrorCode") or "") or None
+        detail = describe(code) if outcome is Outcome.FAILED else None
+        delivery_status.apply(self.deps, sid, outcome, detail, code, provider_status=status)
         return Response(status_code=204)
 
     # -- calls ----------------------------------------------------------------------------------------
@@ -199,9 +198,8 @@ class TwilioWebhooks:
             return Response(
                 content=f"unknown CallStatus {status!r}", status_code=400, media_type="text/plain"
             )
-        if outcome is not None:
-            code = str(form.get("ErrorCode") or form.get("SipResponseCode") or "") or None
-            delivery_status.apply(self.deps, sid, outcome, CALL_WORDS.get(status), code)
+        code = str(form.get("ErrorCode") or form.get("SipResponseCode") or "") or None
+        delivery_status.apply(self.deps, sid, outcome, CALL_WORDS.get(status), code, provider_status=status)
         return Response(status_code=204)
 
     def test_call(self, _form: FormData, _request: Request) -> Response:

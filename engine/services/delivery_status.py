@@ -75,15 +75,28 @@ def record_answer(deps: Deps, delivery_id: str, digits: str) -> bool:
 
 
 def apply(
-    deps: Deps, provider_id: str, outcome: Outcome, detail: str | None = None, code: str | None = None
+    deps: Deps,
+    provider_id: str,
+    outcome: Outcome | None,
+    detail: str | None = None,
+    code: str | None = None,
+    provider_status: str | None = None,
 ) -> int:
-    """Apply one provider report to every delivery it covers (one SMS may carry several pages)."""
+    """Apply one provider report to every delivery it covers (one SMS may carry several pages).
+
+    ``outcome`` None only notes ``provider_status`` (queued, ringing …) on rows still under way.
+    """
     with deps.db.unit() as uow:
         changed = 0
         for delivery in _rows(uow, provider_id):
             if delivery.status in ENDED:
                 continue
-            _apply_one(uow, deps, delivery, outcome, detail, code)
+            if provider_status:
+                delivery.data = {**(delivery.data or {}), "provider_status": provider_status}
+            if outcome is None:
+                delivery.updated_at = deps.clock.now()
+            else:
+                _apply_one(uow, deps, delivery, outcome, detail, code)
             changed += 1
         return changed
 

@@ -40,6 +40,8 @@ def test_sms_page_and_ack_reply_stop_the_escalation(sqlite_url: str) -> None:
         assert body.endswith(f"Reply 'ack {number}' or 'resolve {number}'")
         assert message.params["StatusCallback"] == public(h, "/twilio/sms/status")
 
+        assert fake.send_sms_status(message.sid, "queued").status_code == 204
+        assert [(d.status, d.data["provider_status"]) for d in deliveries(h, "sms")] == [("sent", "queued")]
         assert fake.send_sms_status(message.sid, "sent").status_code == 204
         assert fake.send_sms_status(message.sid, "delivered").status_code == 204
         assert [d.status for d in deliveries(h, "sms")] == ["delivered"]
