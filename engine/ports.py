@@ -45,6 +45,8 @@ class Capabilities:
     edits: bool = False
     max_text: int = 4000
     per_second: float | None = None
+    # Whether people already paged here are also told of later changes (a phone call is not worth it).
+    updates: bool = True
     # Phone channels: page only the user's own verified number, skip numbers that opted out (STOP),
     # and stop at ``daily_cap`` sends per user in 24 hours across ``cap_channels``.
     verified_phone: bool = False

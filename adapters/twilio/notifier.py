@@ -83,6 +83,7 @@ def _capabilities(channel: str, max_text: int, options: TwilioOptions) -> Capabi
         daily_cap=options.daily_cap,
         cap_channels=PHONE_CHANNELS,
         bundle_seconds=SMS_BUNDLE_SECONDS if channel == "sms" else None,
+        updates=channel == "sms",
     )
 
 
@@ -119,7 +120,7 @@ class TwilioCallNotifier(_TwilioNotifier):
 
     def send(self, page: Page) -> SendResult:
         if page.kind != "page":
-            # Ringing someone to say the incident changed wakes them for nothing; calls only page.
+            # The capabilities say calls take no updates; one planned anyway (older rows) is not rung.
             return SendResult(provider_id=None, status="skipped")
         if page.address is None:
             raise DeliveryFailed("no phone number", retryable=False)

@@ -165,6 +165,9 @@ def notify_paged(
         if _is_page(delivery) and delivery.user_id not in (None, actor_user_id):
             reached.setdefault((delivery.user_id, delivery.channel, delivery.address), delivery)
     for (user_id, channel, address), _first in reached.items():
+        notifier = deps.notifiers.get(channel)
+        if notifier is not None and not notifier.capabilities.updates:
+            continue
         user = session.get(User, user_id)
         if user is None:
             continue

@@ -101,11 +101,12 @@ def refusal(
         return f"{address} replied STOP (send START to receive SMS again)"
     if caps.daily_cap is not None:
         sent = session.scalar(
-            select(func.count(func.distinct(func.coalesce(Delivery.provider_id, Delivery.id)))).where(
+            select(func.count(func.distinct(Delivery.provider_id))).where(
                 Delivery.user_id == user.id,
                 Delivery.channel.in_(caps.cap_channels or (caps.channel,)),
                 Delivery.sent_at.is_not(None),
                 Delivery.sent_at >= now - CAP_WINDOW,
+                Delivery.provider_id.is_not(None),  # a send the provider accepted (and bills)
             )
         )
         if (sent or 0) >= caps.daily_cap:

@@ -6,8 +6,8 @@ from tests.support.escalation import chain, fire, integration, person
 from tests.support.twilio import SMS, deliveries, public, state, twilio_harness
 
 
-def test_incidents_within_the_window_share_one_sms(sqlite_url: str) -> None:
-    with twilio_harness(sqlite_url) as (h, fake):
+def test_incidents_within_the_window_share_one_sms(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
         a = person(h, 1, [SMS])
         chain(h, [{"type": "notify_persons", "persons": [a]}])
         link = integration(h, "E001")["link"]

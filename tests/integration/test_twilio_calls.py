@@ -37,8 +37,8 @@ def _call_then_sms(h) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     return a, b
 
 
-def test_call_answered_with_1_acknowledges(sqlite_url: str) -> None:
-    with twilio_harness(sqlite_url) as (h, fake):
+def test_call_answered_with_1_acknowledges(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
         _call_then_sms(h)
         incident = fire(h, integration(h, "E001")["link"], "HighCPU api-1 & <db>")
         h.queue.run_due()
@@ -115,8 +115,8 @@ def test_unanswered_calls_fall_through_at_once(sqlite_url: str, status: str) -> 
         assert [m.to for m in fake.messages()] == ["+15555550101", "+15555550102"]
 
 
-def test_voicemail_does_not_acknowledge(sqlite_url: str) -> None:
-    with twilio_harness(sqlite_url) as (h, fake):
+def test_voicemail_does_not_acknowledge(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
         _call_then_sms(h)
         incident = fire(h, integration(h, "E001")["link"])
         h.queue.run_due()
@@ -148,3 +148,4 @@ def test_updates_are_not_phoned(sqlite_url: str) -> None:
         h.ok("POST", f"incidents/{incident}/acknowledge/")
         h.queue.run_due()
         assert len(fake.calls()) == 1
+        assert deliveries(h, "phone_call", kind="update") == []

@@ -29,8 +29,8 @@ def _setup(h) -> str:  # type: ignore[no-untyped-def]
     return fire(h, integration(h, "E001")["link"], "HighCPU api-1")
 
 
-def test_chat_then_sms_then_call_and_the_keypad_acknowledges(sqlite_url: str) -> None:
-    with twilio_harness(sqlite_url) as (h, fake):
+def test_chat_then_sms_then_call_and_the_keypad_acknowledges(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
         incident = _setup(h)
         h.queue.advance(59)
         assert fake.messages() == [] and fake.calls() == []

@@ -25,8 +25,8 @@ def _two_step_chain(h, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_sms_page_and_ack_reply_stop_the_escalation(sqlite_url: str) -> None:
-    with twilio_harness(sqlite_url) as (h, fake):
+def test_sms_page_and_ack_reply_stop_the_escalation(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
         a, b = person(h, 1, [SMS]), person(h, 2, [SMS])
         _two_step_chain(h, a, b)
         incident = fire(h, integration(h, "E001")["link"], "HighCPU api-1")
@@ -160,8 +160,8 @@ def test_long_titles_stay_within_two_segments_with_the_reply_hint(sqlite_url: st
         assert body.endswith("Reply 'ack 1' or 'resolve 1'")
 
 
-def test_stop_moves_to_the_next_rule_and_start_undoes_it(sqlite_url: str) -> None:
-    with twilio_harness(sqlite_url) as (h, fake):
+def test_stop_moves_to_the_next_rule_and_start_undoes_it(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
         a = person(
             h,
             1,
