@@ -192,7 +192,8 @@ def build_bolt_app(settings: Settings, bot: SlackBot, executor: Executor) -> App
 
     app = App(
         signing_secret=settings.slack_signing_secret,
-        client=bot.client,
+        # Token-less: Bolt builds each request's client from ``authorize``; Tocsin calls through ``bot.client``.
+        client=WebClient(base_url=bot.client.base_url, timeout=bot.client.timeout),
         authorize=authorize,
         process_before_response=settings.slack_process_before_response,
         listener_executor=executor,
