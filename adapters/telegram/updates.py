@@ -31,9 +31,14 @@ from engine.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
+HOW_TO_LINK = (
+    "To link your Telegram account to Tocsin, get a one-time code (an admin can create one with "
+    "POST /api/v1/users/<id>/telegram_link_code/) and send /link CODE here, or open the link that comes "
+    "with it. /help lists the commands."
+)
 GREETING = (
     "Hello! I post Tocsin incidents here with buttons to acknowledge and resolve them. "
-    "To set this chat up, send /link CODE with the code from Tocsin "
+    "To set this chat up, send /link CODE here with a code from Tocsin "
     "(POST /api/v1/users/<id>/telegram_link_code/): that links you, and your team's incidents come here. "
     "/help lists the commands."
 )
@@ -125,7 +130,12 @@ class TelegramUpdates:
         if isinstance(command, c.Unknown) and not private and not addressed:
             return  # another bot's command in a shared group: stay silent
         identity = ChatIdentity(Provider.TELEGRAM, str(user.id), chat_id, user.full_name or None)
-        replies = self.conversation.handle(CommandInvoked(identity, text, command))
+        if isinstance(command, c.Link) and not command.code:
+            replies = [
+                Reply(HOW_TO_LINK, ephemeral=True)
+            ]  # a bare /start or /link: say where codes come from
+        else:
+            replies = self.conversation.handle(CommandInvoked(identity, text, command))
         if (
             isinstance(command, c.Link)
             and command.code

@@ -109,9 +109,9 @@ def test_flood_control_retry_after_is_honoured(sqlite_url: str, monkeypatch: pyt
 
 
 def test_a_group_that_became_a_supergroup_is_followed(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with telegram_harness(sqlite_url, monkeypatch) as th:
+    with telegram_harness(database_url, monkeypatch) as th:
         h = th.h
         a = person(h, 1, [{"type": "sms"}])
         h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})

@@ -11,8 +11,8 @@ ANA = 100000001  # Telegram user ids as in the shared fixtures
 BEN = 100000002
 
 
-def test_full_lifecycle_in_a_group(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with telegram_harness(sqlite_url, monkeypatch) as th:
+def test_full_lifecycle_in_a_group(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with telegram_harness(database_url, monkeypatch) as th:
         h = th.h
         a = person(h, 1, [{"type": "telegram"}])
         b = person(h, 2, [{"type": "sms"}])

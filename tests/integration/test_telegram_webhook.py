@@ -133,6 +133,8 @@ def test_link_by_deep_link_and_private_commands(sqlite_url: str, monkeypatch: py
         assert th.h.ok("GET", "users/U001/")["telegram_chat_id"] == str(ANA)
         th.command("/start " + answer["code"], chat_id=ANA, from_user_id=ANA)  # used up
         assert "unknown or expired" in th.api.messages(ANA)[-1].text
+        th.command("/start", chat_id=ANA, from_user_id=ANA)
+        assert "telegram_link_code" in th.api.messages(ANA)[-1].text
         th.command("/help", chat_id=ANA, from_user_id=ANA)
         assert "Tocsin commands" in th.api.messages(ANA)[-1].text
         th.command("/silence 1 30m", chat_id=ANA, from_user_id=ANA)
