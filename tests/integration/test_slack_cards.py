@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from bot.actions import Action, ActionKind, encode
 from tests.fakes.http_fake import HttpFake, RecordedRequest, Reply
 from tests.support.escalation import chain, fire, integration, person, sent
 from tests.support.slack import (
     CHANNEL,
-    PROXY_VARIABLES,
     SlackWorld,
     alertmanager_body,
     block_text,
@@ -33,12 +30,6 @@ class Receiver(HttpFake):
 
 
 SMS = {"type": "sms", "important": False}
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 def setup(w: SlackWorld, *, channels: list[dict[str, object]] | None = None) -> tuple[str, str]:

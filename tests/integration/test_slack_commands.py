@@ -11,7 +11,7 @@ import pytest
 
 from engine.services import identities
 from tests.support.escalation import chain, fire, integration, person, sent
-from tests.support.slack import CHANNEL, PROXY_VARIABLES, SECRET, SlackWorld, slack_world
+from tests.support.slack import CHANNEL, SECRET, SlackWorld, slack_world
 
 SMS = {"type": "sms", "important": False}
 SCHEDULE = {
@@ -31,12 +31,6 @@ SCHEDULE = {
         }
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 def setup(w: SlackWorld) -> str:

@@ -11,7 +11,6 @@ import pytest
 from tests.support.escalation import chain, fire, integration, person, sent
 from tests.support.slack import (
     CHANNEL,
-    PROXY_VARIABLES,
     SlackWorld,
     alertmanager_body,
     block_text,
@@ -20,12 +19,6 @@ from tests.support.slack import (
 )
 
 SMS = {"type": "sms", "important": False}
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 def setup(w: SlackWorld) -> str:

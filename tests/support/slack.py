@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -154,6 +155,17 @@ def block_text(message: SlackMessage) -> str:
 
 @contextmanager
 def slack_world(database_url: str, fixtures: Path, **settings: Any) -> Iterator[SlackWorld]:
+    # slack_sdk's urllib honours proxy variables; a proxy would swallow loopback traffic.
+    saved = {name: os.environ.pop(name) for name in PROXY_VARIABLES if name in os.environ}
+    try:
+        with _world(database_url, fixtures, **settings) as world:
+            yield world
+    finally:
+        os.environ.update(saved)
+
+
+@contextmanager
+def _world(database_url: str, fixtures: Path, **settings: Any) -> Iterator[SlackWorld]:
     with FakeSlackApi(TOKEN) as slack:
         config = {
             "slack_bot_token": TOKEN,
