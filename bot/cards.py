@@ -7,6 +7,7 @@ Adapters turn a :class:`Card` into Block Kit or a Telegram message; buttons come
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.actions import Action, ActionKind, fits
 from engine.model.snapshot import IncidentSnapshot, Link
@@ -45,6 +46,8 @@ class Card:
     buttons: tuple[Button, ...]
     silence_choices: tuple[Button, ...] = field(default_factory=tuple)
     notices: tuple[str, ...] = ()
+    # When the incident entered its state, for "acknowledged by Ana at 14:03" (None while firing).
+    state_at: datetime | None = None
 
 
 def status_line(snap: IncidentSnapshot) -> str:
@@ -137,4 +140,13 @@ def build_card(snap: IncidentSnapshot) -> Card:
         buttons=tuple(buttons),
         silence_choices=tuple(silence),
         notices=tuple(notices),
+        state_at=state_time(snap),
     )
+
+
+def state_time(snap: IncidentSnapshot) -> datetime | None:
+    if snap.state == "acknowledged":
+        return snap.acknowledged_at
+    if snap.state == "resolved":
+        return snap.resolved_at
+    return None

@@ -78,6 +78,7 @@ def card_blocks(card: Card) -> list[Block]:
         "slack",
         "card_status.j2",
         status=card.status_line,
+        state_at=card.state_at,
         severity=card.severity,
         alerts_count=card.alerts_count,
     )

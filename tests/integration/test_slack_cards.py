@@ -70,7 +70,7 @@ def test_card_lifecycle_through_buttons(sqlite_url: str, fixtures_dir: Path) -> 
         w.h.queue.run_due()
         assert w.h.ok("GET", f"incidents/{incident}/")["state"] == "acknowledged"
         [card] = w.cards()
-        assert len(card.edits) == 1 and "ACKNOWLEDGED by User 1" in block_text(card)
+        assert len(card.edits) == 1 and "*ACKNOWLEDGED by User 1* at 14:00 UTC, Feb 09" in block_text(card)
         assert card.attachments and card.attachments[0]["color"] == "#F5A623"
         assert "Unacknowledge" in buttons_of(card) and "Acknowledge" not in buttons_of(card)
         thread = [m.text or "" for m in w.slack.thread_replies(CHANNEL, card.ts)]
