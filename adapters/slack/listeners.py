@@ -23,12 +23,15 @@ from adapters.settings import Settings
 from adapters.slack import modals
 from adapters.slack.blocks import ACTION_PREFIX, RUNBOOK_ACTION_ID
 from adapters.slack.dedup import SeenKeys, delivery_key
+from adapters.slack.publisher import card_message
 from adapters.templating.channel import render_channel
 from bot import commands
 from bot.actions import ActionKind, decode
+from bot.cards import build_card
 from bot.conversation import Conversation
 from bot.help import UNLINKED
 from bot.inbound import ButtonPressed, ChatIdentity, CommandInvoked, Provider, Reply
+from bot.publishing import read_snapshot
 from engine import jobs
 from engine.errors import TocsinError
 from engine.services import incidents
@@ -105,9 +108,21 @@ class SlackBot:
         if decoded is not None and decoded.kind in (ActionKind.ADD_NOTE, ActionKind.PAGE_MORE):
             self._open_modal(identity, decoded.kind, decoded.incident_id, str(value), body.get("trigger_id"))
             return
-        ref = f"{channel}:{container.get('message_ts')}" if container.get("message_ts") else None
+        message_ts = container.get("message_ts")
+        ref = f"{channel}:{message_ts}" if message_ts else None
         replies = self.conversation.handle(ButtonPressed(identity, decoded, ref))
         self.deliver(identity, replies, confirm_changes=False)
+        if message_ts and str(channel).startswith("D"):
+            for incident_id in {r.refresh_card for r in replies if r.refresh_card}:
+                self._refresh_dm_card(str(channel), str(message_ts), incident_id)
+
+    def _refresh_dm_card(self, channel: str, ts: str, incident_id: str) -> None:
+        """A page's DM card is not one the publisher tracks: redraw it where it was pressed."""
+        try:
+            card = build_card(read_snapshot(self.deps, incident_id))
+            self.client.chat_update(channel=channel, ts=ts, **card_message(card))
+        except (TocsinError, *SlackErrors) as exc:
+            log.info("Slack DM card %s in %s not refreshed: %s", ts, channel, exc)
 
     def _open_modal(
         self, identity: ChatIdentity, kind: ActionKind, incident_id: str, value: str, trigger_id: Any

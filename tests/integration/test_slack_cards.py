@@ -183,6 +183,8 @@ def test_personal_page_is_a_dm_with_the_card(sqlite_url: str, fixtures_dir: Path
         # The DM's button works like the channel card's.
         w.press(buttons["Acknowledge"], user="UA", channel=dm, message_ts=message.ts)
         assert w.h.ok("GET", f"incidents/{incident}/")["state"] == "acknowledged"
+        message = w.slack.message(dm, message.ts)
+        assert "ACKNOWLEDGED by User 1" in block_text(message) and "Unacknowledge" in buttons_of(message)
 
 
 def test_webhook_and_runbook_buttons(sqlite_url: str, fixtures_dir: Path) -> None:
