@@ -83,13 +83,12 @@ class TwilioWebhooks:
 
     def router(self) -> APIRouter:
         router = APIRouter(prefix="/twilio", tags=["twilio"], include_in_schema=False)
-        forbidden = Response(content="invalid signature", status_code=403, media_type="text/plain")
 
         def signed(handler: Callable[[FormData, Request], Response]) -> Callable[[Request], Any]:
             async def endpoint(request: Request) -> Response:
                 form = await self.signed_form(request)
                 if form is None:
-                    return forbidden
+                    return Response(content="invalid signature", status_code=403, media_type="text/plain")
                 return await run_in_threadpool(handler, form, request)
 
             return endpoint
@@ -120,7 +119,8 @@ class TwilioWebhooks:
             return _message(None)
         identity = ChatIdentity(Provider.SMS, number, number)
         replies = self.conversation.handle(TextReply(identity, text))
-        answer = "\n".join(reply.text for reply in replies)
+        # Chat replies quote commands in backticks, which a phone shows as they are.
+        answer = "\n".join(reply.text for reply in replies).replace("`", "'")
         return _message(cut_sms(answer, 2) if answer else None)
 
     def sms_status(self, form: FormData, _request: Request) -> Response:
