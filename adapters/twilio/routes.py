@@ -117,6 +117,18 @@ class TwilioWebhooks:
             phones.opt_in(self.deps, number)
             log.info("SMS opt-in (START) from %s", number)
             return _message(None)
+        if isinstance(command, commands.Ack | commands.Resolve) and command.number is None:
+            # A bare "ack" means the last page texted to this number, when that names one incident.
+            verb = "ack" if isinstance(command, commands.Ack) else "resolve"
+            candidates = phones.latest_texted_incidents(self.deps, number)
+            if len(candidates) > 1:
+                named = ", ".join(f"#{n}" for n in candidates)
+                return _message(
+                    f"The last SMS named {named}. Reply '{verb} {candidates[-1]}' (or another number)."
+                )
+            if candidates:
+                note = command.note if isinstance(command, commands.Resolve) and command.note else ""
+                text = f"{verb} {candidates[0]} {note}".strip()
         identity = ChatIdentity(Provider.SMS, number, number)
         replies = self.conversation.handle(TextReply(identity, text))
         # Chat replies quote commands in backticks, which a phone shows as they are.

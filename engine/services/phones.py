@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.db import Delivery, PhoneVerification, SmsOptOut, User
+from engine.db import Delivery, Incident, PhoneVerification, SmsOptOut, User
 from engine.errors import NotFound, ValidationFailed
+from engine.model.incident import IncidentState
 from engine.ports import Capabilities
 from engine.services.deps import Deps
 from engine.services.directory import get_user
@@ -118,3 +119,29 @@ def refusal(
             )
             return f"daily cap of {caps.daily_cap} {' and '.join(caps.cap_channels or (caps.channel,))} sends reached"
     return None
+
+
+def latest_texted_incidents(deps: Deps, number: str, channel: str = "sms") -> list[int]:
+    """Numbers of the open incidents in the last page texted to ``number`` (several when it was bundled)."""
+    with deps.db.unit() as uow:
+        session = uow.session
+        recent = session.scalars(
+            select(Delivery)
+            .where(Delivery.channel == channel, Delivery.address == number, Delivery.sent_at.is_not(None))
+            .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+            .limit(50)
+        )
+        last = next((d for d in recent if (d.data or {}).get("kind", "page") == "page"), None)
+        if last is None:
+            return []
+        rows = (
+            list(session.scalars(select(Delivery).where(Delivery.provider_id == last.provider_id)))
+            if last.provider_id
+            else [last]
+        )
+        numbers = set()
+        for row in rows:
+            incident = session.get(Incident, row.incident_id) if row.incident_id else None
+            if incident is not None and incident.state != IncidentState.RESOLVED.value:
+                numbers.add(incident.number)
+        return sorted(numbers)

@@ -85,3 +85,21 @@ def test_a_failed_bundle_falls_through_for_every_incident_in_it(sqlite_url: str)
         fake.send_sms_status(bundle.sid, "undelivered", error_code=30003)
         h.queue.advance(5)  # calls are paced one a second
         assert len(fake.calls()) == 2  # one per incident in the failed bundle, not at 600 s
+
+
+def test_a_bare_ack_after_a_bundle_asks_which_incident(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        link = integration(h, "E001")["link"]
+        fire(h, link, "first")
+        h.queue.run_due()
+        second, third = fire(h, link, "second"), fire(h, link, "third")
+        h.queue.advance(30)
+        assert "2 incidents" in fake.messages()[-1].params["Body"]
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="ack")
+        assert "The last SMS named #2, #3." in reply.text
+        assert state(h, second) == state(h, third) == "firing"
+        h.ok("POST", f"incidents/{second}/resolve/")
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="ACK")
+        assert "#3 acknowledged by User 1" in reply.text
