@@ -55,8 +55,8 @@ def setup(w: SlackWorld, *, channels: list[dict[str, object]] | None = None) -> 
     return a, incident
 
 
-def test_card_lifecycle_through_buttons(sqlite_url: str, fixtures_dir: Path) -> None:
-    with slack_world(sqlite_url, fixtures_dir) as w:
+def test_card_lifecycle_through_buttons(database_url: str, fixtures_dir: Path) -> None:
+    with slack_world(database_url, fixtures_dir) as w:
         _, incident = setup(w)
         [card] = w.cards()
         assert "🔴 #1 disk full on db-1" in block_text(card)
@@ -107,8 +107,8 @@ def test_card_lifecycle_through_buttons(sqlite_url: str, fixtures_dir: Path) -> 
         assert len(w.cards()) == 1  # one card, edited in place all along
 
 
-def test_double_press_and_duplicate_delivery(sqlite_url: str, fixtures_dir: Path) -> None:
-    with slack_world(sqlite_url, fixtures_dir) as w:
+def test_double_press_and_duplicate_delivery(database_url: str, fixtures_dir: Path) -> None:
+    with slack_world(database_url, fixtures_dir) as w:
         _, incident = setup(w)
         w.h.ok("PATCH", "users/U002/", {"slack_user_id": "UB"})
         ack = encode(Action(ActionKind.ACKNOWLEDGE, incident))
@@ -170,8 +170,8 @@ def test_add_note_and_page_more_modals(sqlite_url: str, fixtures_dir: Path) -> N
         assert any("Paged User 2 for #1" in t and "not linked" in t for t in w.ephemeral_texts("UA"))
 
 
-def test_personal_page_is_a_dm_with_the_card(sqlite_url: str, fixtures_dir: Path) -> None:
-    with slack_world(sqlite_url, fixtures_dir) as w:
+def test_personal_page_is_a_dm_with_the_card(database_url: str, fixtures_dir: Path) -> None:
+    with slack_world(database_url, fixtures_dir) as w:
         _, incident = setup(w, channels=[SLACK])
         dm = w.slack.dm_channel("UA")
         [message] = w.slack.messages(dm)

@@ -59,8 +59,8 @@ def state(w: SlackWorld, incident: str) -> str:
     return str(w.h.ok("GET", f"incidents/{incident}/")["state"])
 
 
-def test_every_command(sqlite_url: str, fixtures_dir: Path) -> None:
-    with slack_world(sqlite_url, fixtures_dir) as w:
+def test_every_command(database_url: str, fixtures_dir: Path) -> None:
+    with slack_world(database_url, fixtures_dir) as w:
         incident = setup(w)
         w.command("help", user="UA")
         assert "Tocsin commands" in last_answer(w, "UA")

@@ -142,3 +142,18 @@ def test_permanent_refusals_land_on_the_timeline(sqlite_url: str, fixtures_dir: 
         w.h.queue.advance(3600)
         assert len(w.slack.requests_to(r"/api/chat\.postMessage")) == calls  # permanent: no retry loop
         assert [s[2] for s in sent(w.h, incident)] == ["sms"]
+
+
+def test_slack_outage_never_delays_sms(sqlite_url: str, fixtures_dir: Path) -> None:
+    with slack_world(sqlite_url, fixtures_dir) as w:
+        link = setup(w)
+        w.slack.fail_next_call(None, "service_unavailable", status=503, times=None)
+        incident = w.h.post_alert(link, json.dumps(alertmanager_body(1))).json()["incident_id"]
+        w.h.queue.advance(120)
+        assert [(s[0], s[2]) for s in sent(w.h, incident)] == [(0.0, "sms")]
+        assert not w.cards()
+        w.slack.clear_failures()
+        w.h.queue.advance(60)
+        assert len(w.cards()) == 1  # the card catches up once Slack is back
+        timeline = w.h.ok("GET", f"incidents/{incident}/timeline/")["results"]
+        assert not [e for e in timeline if "chat card not updated" in e["text"]]
