@@ -241,3 +241,44 @@ def test_slack_gets_its_answer_before_the_work_is_done(sqlite_url: str, fixtures
         [answer] = w.slack.wait_for(lambda: w.ephemeral_texts("UA"), timeout=30)
         assert answer.startswith("#1 acknowledged by User 1")
         assert w.h.ok("GET", f"incidents/{incident}/")["state"] == "acknowledged"
+
+
+def test_cards_go_to_the_route_then_integration_then_team_channel(
+    sqlite_url: str, fixtures_dir: Path
+) -> None:
+    with slack_world(sqlite_url, fixtures_dir) as w:
+        h = w.h
+        person(h, 1)
+        h.ok("PATCH", "teams/T001/", {"slack_channel_id": "C0TEAM"})
+        chain(h, [{"type": "notify_persons", "persons": ["U001"]}])
+        plain = integration(h, "E001")
+        own = h.ok(
+            "POST",
+            "integrations/",
+            {
+                "type": "webhook",
+                "name": "Own",
+                "team_id": "T001",
+                "slack_channel_id": "C0INT",
+                "default_route": {"escalation_chain_id": "E001"},
+            },
+        )
+        routed = h.ok(
+            "POST",
+            "integrations/",
+            {
+                "type": "webhook",
+                "name": "Routed",
+                "team_id": "T001",
+                "slack_channel_id": "C0INT2",
+                "default_route": {"escalation_chain_id": "E001", "slack_channel_id": "C0ROUTE"},
+            },
+        )
+        fire(h, plain["link"], "team alert")
+        fire(h, own["link"], "integration alert")
+        fire(h, routed["link"], "route alert")
+        h.queue.run_due()
+        assert "team alert" in block_text(w.cards("C0TEAM")[0])
+        assert "integration alert" in block_text(w.cards("C0INT")[0])
+        assert "route alert" in block_text(w.cards("C0ROUTE")[0])
+        assert not w.cards("C0INT2")
