@@ -160,6 +160,10 @@ class TwilioWebhooks:
             return _twiml(
                 render_channel("voice", "result.j2", text="This alert no longer exists.", retry_action=None)
             )
+        if subject.state != "firing":
+            # Someone acted between the dial and the answer: say so instead of offering the menu.
+            text = f"This is Tocsin. Incident {subject.incident_number}: {subject.title}, is {subject.state} already."
+            return _twiml(render_channel("voice", "result.j2", text=text, retry_action=None))
         return _twiml(
             render_channel(
                 "voice",

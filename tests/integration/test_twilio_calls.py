@@ -149,3 +149,15 @@ def test_updates_are_not_phoned(sqlite_url: str) -> None:
         h.queue.run_due()
         assert len(fake.calls()) == 1
         assert deliveries(h, "phone_call", kind="update") == []
+
+
+def test_a_call_answered_after_someone_else_acknowledged_says_so(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        _call_then_sms(h)
+        incident = fire(h, integration(h, "E001")["link"], "HighCPU api-1")
+        h.queue.run_due()
+        [call] = fake.calls()
+        h.ok("POST", f"incidents/{incident}/acknowledge/")
+        twiml = fake.answer_call(call.sid)
+        assert "<Gather" not in twiml
+        assert "Incident 1: HighCPU api-1, is acknowledged already." in twiml
