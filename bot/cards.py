@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.actions import Action, ActionKind, fits
 from engine.model.snapshot import IncidentSnapshot, Link
+from engine.ports import Page
 
 SILENCE_CHOICES = (("30 min", 1800), ("1 h", 3600), ("4 h", 14400), ("24 h", 86400))
 KEY_LABELS = ("alertname", "severity", "service", "job", "instance", "namespace", "cluster", "team", "env")
@@ -150,3 +151,26 @@ def state_time(snap: IncidentSnapshot) -> datetime | None:
     if snap.state == "resolved":
         return snap.resolved_at
     return None
+
+
+def page_card(page: Page, now: datetime) -> Card:
+    """The card for a personal page, from the page alone.
+
+    A page goes out only while its incident fires, and the notifier runs inside the delivery's
+    transaction (reading the incident again from another connection would wait on itself), so the card
+    is the firing card of the page's title and text.
+    """
+    snap = IncidentSnapshot(
+        id=page.incident_id,
+        number=page.incident_number,
+        title=page.title,
+        message=page.text,
+        state="firing",
+        severity=None,
+        labels={},
+        alerts_count=1,
+        alerts_resolved=0,
+        created_at=now,
+        web_link=page.link,
+    )
+    return build_card(snap)

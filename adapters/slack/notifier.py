@@ -6,9 +6,8 @@ from slack_sdk import WebClient
 
 from adapters.slack.publisher import ChannelPause, call_slack, card_message
 from adapters.templating.channel import render_channel
-from bot.cards import Card, build_card
+from bot.cards import page_card
 from engine.errors import DeliveryFailed
-from engine.model.snapshot import IncidentSnapshot
 from engine.ports import Capabilities, Page, SendResult
 from engine.services.deps import Deps
 
@@ -44,7 +43,7 @@ class SlackDmNotifier:
         )
         message: dict[str, object] = {"text": text}
         if page.kind == "page":
-            message = card_message(self._card(page))
+            message = card_message(page_card(page, self.deps.clock.now()))
             message["text"] = text
         posted = call_slack(
             self.pause,
@@ -53,21 +52,3 @@ class SlackDmNotifier:
             lambda: self.client.chat_postMessage(channel=channel, unfurl_links=False, **message),  # type: ignore[arg-type]
         )
         return SendResult(provider_id=f"{channel}:{posted['ts']}", status="sent")
-
-    def _card(self, page: Page) -> Card:
-        """The card of a firing incident from the page alone: the sender holds the incident's row lock,
-        so reading it again here (another connection) would wait on ourselves."""
-        snap = IncidentSnapshot(
-            id=page.incident_id,
-            number=page.incident_number,
-            title=page.title,
-            message=page.text,
-            state="firing",
-            severity=None,
-            labels={},
-            alerts_count=1,
-            alerts_resolved=0,
-            created_at=self.deps.clock.now(),
-            web_link=page.link,
-        )
-        return build_card(snap)
