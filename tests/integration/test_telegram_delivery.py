@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
 from adapters.settings import Settings
 from adapters.telegram.cli import run_set_webhook, serve_polling
-from tests.fakes.telegram_api import utf16_length, visible_text
+from tests.fakes.http_fake import Reply
+from tests.fakes.telegram_api import make_message_update, utf16_length, visible_text
 from tests.support.escalation import chain, fire, integration, person, sent
 from tests.support.telegram import GROUP, SECRET, buttons, data_of, telegram_harness
 
@@ -168,7 +170,9 @@ def test_a_blocked_bot_fails_the_page_for_good(sqlite_url: str, monkeypatch: pyt
         assert [channel for _, _, channel, _ in sent(h, incident)] == ["sms"]
 
 
-def test_set_webhook_and_long_polling(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> None:
+def test_set_webhook_and_long_polling(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str, fixtures_dir: Path
+) -> None:
     with telegram_harness(sqlite_url, monkeypatch) as th:
         settings = Settings(
             telegram_bot_token=th.api.token,
@@ -181,12 +185,31 @@ def test_set_webhook_and_long_polling(monkeypatch: pytest.MonkeyPatch, sqlite_ur
         assert th.api.webhook["url"] == "https://oncall.example.com/telegram/webhook"
         assert th.api.webhook["secret_token"] == SECRET
 
+        th.h.ok("POST", "teams/", {"id": "T001", "name": "Platform"})
+        th.link(person(th.h, 1), ANA)
+        # Two getUpdates answers: the shared fixture (another bot's /stop in a group), then /incidents.
+        fixture = json.loads(
+            (fixtures_dir / "telegram" / "tg_getupdates_response_command_in_group.json").read_text()
+        )
+        command = make_message_update("/incidents", chat_id=GROUP, from_user_id=ANA)
+        command["update_id"] = fixture["result"][0]["update_id"] + 1
+        for body in (fixture, {"ok": True, "result": [command]}):
+            th.api.fail_next(r"/bot[^/]+/getUpdates", Reply.json(body))
+
         stop = threading.Event()
         result: list[int] = []
         worker = threading.Thread(target=lambda: result.append(serve_polling(th.h.runtime.providers, stop)))
         worker.start()
-        th.api.wait_for_request(lambda r: r.path.endswith("/getUpdates") and r.status == 200, timeout=30)
-        stop.set()
-        worker.join(60)
+        try:
+            th.api.wait_for(lambda: th.api.messages(GROUP), timeout=30)
+            later = th.api.wait_for_request(
+                lambda r: r.path.endswith("/getUpdates") and not r.injected and r.status == 200, timeout=30
+            )
+        finally:
+            stop.set()
+            worker.join(60)
         assert th.api.webhook is None  # polling removed the webhook first
-        assert result == [0]
+        assert [m.text for m in th.api.messages(GROUP)] == ["No open incidents. 🎉"]
+        assert th.api.messages(-400000002) == []  # /stop was not for us
+        assert int(later.params["offset"]) == command["update_id"] + 1
+        assert result == [2]
