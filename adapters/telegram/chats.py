@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy import select, update
 
-from engine.db import Incident, Integration, Route, Team, User
+from engine.db import Incident, Integration, LinkCode, Route, Team, User
 from engine.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -53,3 +53,9 @@ def adopt_group(deps: Deps, telegram_user_id: str, chat_id: str) -> list[str]:
                 team.telegram_chat_id = chat_id
                 adopted.append(team.name)
         return adopted
+
+
+def link_code_exists(deps: Deps, code: str) -> bool:
+    """Whether a link code is waiting to be used (so a /link that used it can be told from one that failed)."""
+    with deps.db.unit() as uow:
+        return uow.session.get(LinkCode, code.strip().upper()) is not None

@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
-from telegram import CallbackQuery, Message, ReplyParameters, Update
+from telegram import Bot, CallbackQuery, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from adapters.telegram.chats import adopt_group
+from adapters.telegram.chats import adopt_group, link_code_exists
 from adapters.telegram.client import BotLoop
 from adapters.telegram.render import MAX_TEXT
 from bot import actions
@@ -65,14 +67,21 @@ class UpdateIds:
 
 
 class TelegramUpdates:
-    """Handles one update at a time from any thread; never raises for a bad update."""
+    """Handles updates from any thread. Bot API failures while answering are logged, not raised; anything
+    else propagates to the caller's outermost frame (the webhook route or the polling loop)."""
 
-    def __init__(self, loop: BotLoop, conversation: Conversation, deps: Deps, sender_migrated: Any) -> None:
+    def __init__(
+        self,
+        loop: BotLoop,
+        conversation: Conversation,
+        deps: Deps,
+        on_migrated: Callable[[str, str], object],
+    ) -> None:
         self.loop = loop
         self.conversation = conversation
         self.deps = deps
         self.seen = UpdateIds()
-        self._migrated = sender_migrated
+        self._migrated = on_migrated
 
     def handle(self, data: dict[str, Any]) -> bool:
         """Handle an update's JSON; False when it was a repeat (or not an update at all)."""
@@ -131,29 +140,28 @@ class TelegramUpdates:
             return  # another bot's command in a shared group: stay silent
         identity = ChatIdentity(Provider.TELEGRAM, str(user.id), chat_id, user.full_name or None)
         if isinstance(command, c.Link) and not command.code:
-            replies = [
-                Reply(HOW_TO_LINK, ephemeral=True)
-            ]  # a bare /start or /link: say where codes come from
+            # A bare /start or /link: say where codes come from.
+            replies = [Reply(HOW_TO_LINK, ephemeral=True)]
+        elif isinstance(command, c.Link) and command.code and not private:
+            replies = self._link_in_group(identity, text, command, command.code)
         else:
             replies = self.conversation.handle(CommandInvoked(identity, text, command))
-        if (
-            isinstance(command, c.Link)
-            and command.code
-            and not private
-            and self.conversation.person(identity)
-        ):
-            teams = adopt_group(self.deps, identity.user_id, chat_id)
-            if teams:
-                names = ", ".join(teams)
-                replies.append(Reply(f"This chat now receives the incidents of {names}."))
         reply_to = ReplyParameters(message.message_id, allow_sending_without_reply=True)
         for reply in replies:
-            body = cut_utf16(reply.text, MAX_TEXT)
             self._call(
-                "reply to a command",
-                lambda bot, body=body: bot.send_message(chat_id, body, reply_parameters=reply_to),
+                "reply to a command", partial(_send_text, chat_id, cut_utf16(reply.text, MAX_TEXT), reply_to)
             )
         self._refresh(replies)
+
+    def _link_in_group(self, identity: ChatIdentity, text: str, command: c.Link, code: str) -> list[Reply]:
+        """/link CODE in a group links the sender and gives their teams without a chat this group."""
+        valid = link_code_exists(self.deps, code)
+        replies = self.conversation.handle(CommandInvoked(identity, text, command))
+        if valid and not link_code_exists(self.deps, code) and self.conversation.person(identity):
+            teams = adopt_group(self.deps, identity.user_id, identity.chat_id)
+            if teams:
+                replies.append(Reply(f"This chat now receives the incidents of {', '.join(teams)}."))
+        return replies
 
     # -- helpers ----------------------------------------------------------------------------------------
 
@@ -163,12 +171,16 @@ class TelegramUpdates:
         for incident_id in {r.refresh_card for r in replies if r.refresh_card}:
             self.deps.queue.enqueue(jobs.publish_job(incident_id, now))
 
-    def _call(self, what: str, make: Any) -> None:
+    def _call(self, what: str, make: Callable[[Bot], Coroutine[Any, Any, object]]) -> None:
         """An answer to a person: a failure is logged, never raised (the action itself has happened)."""
         try:
             self.loop.call(make)
         except TelegramError as exc:
             log.warning("telegram: could not %s: %s", what, exc)
+
+
+async def _send_text(chat_id: str, text: str, reply_to: ReplyParameters, bot: Bot) -> Message:
+    return await bot.send_message(chat_id, text, reply_parameters=reply_to)
 
 
 def _with_user_defaults(value: Any) -> Any:

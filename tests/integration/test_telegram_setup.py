@@ -59,6 +59,11 @@ def test_add_the_bot_link_with_one_command_and_respond(
         assert th.post_update(added).status_code == 200
         assert "/link CODE" in th.api.messages(GROUP)[-1].text
 
+        # A wrong code changes nothing.
+        th.command("/link WRONG234", chat_id=GROUP, from_user_id=ANA)
+        assert "unknown or expired" in th.api.messages(GROUP)[-1].text
+        assert h.ok("GET", "teams/T001/")["telegram_chat_id"] is None
+
         # One command in the group links Ana and routes the team's incidents here.
         code = h.ok("POST", "users/U001/telegram_link_code/")["code"]
         th.command(f"/link@tocsin_test_bot {code}", chat_id=GROUP, from_user_id=ANA)
