@@ -110,6 +110,25 @@ def test_flood_control_retry_after_is_honoured(sqlite_url: str, monkeypatch: pyt
         assert [user for _, user, channel, _ in sent(h, incident) if channel == "telegram"] == [a]
 
 
+def test_flood_control_on_a_card_edit_retries_the_edit(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with telegram_harness(sqlite_url, monkeypatch) as th:
+        h = th.h
+        a = person(h, 1, [{"type": "sms"}])
+        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
+        th.link(a, ANA)
+        fire(h, integration(h, None)["link"], "disk full")
+        h.queue.advance(30)
+        [card] = th.cards(GROUP)
+        th.api.rate_limit_next("editMessageText", retry_after=20)
+        th.press(GROUP, card.message_id, data_of(card, "Acknowledge"), from_user_id=ANA)
+        h.queue.advance(10)
+        assert "FIRING" in th.api.message(GROUP, card.message_id).text
+        h.queue.advance(15)
+        assert "ACKNOWLEDGED by User 1" in th.api.message(GROUP, card.message_id).text
+
+
 def test_a_group_that_became_a_supergroup_is_followed(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
