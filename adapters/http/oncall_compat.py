@@ -183,7 +183,8 @@ def build_router() -> APIRouter:
             with runtime.db.unit() as uow:
                 incident = scoped(caller, incidents.find(uow.session, alert_group_id))
             query = query.where(Note.incident_id == incident.id)
-        query = query.order_by(Note.created_at, Note.id)
+        # Same-instant ties: a resolution note comes after the notes written before resolving.
+        query = query.order_by(Note.created_at, Note.is_resolution, Note.id)
         with runtime.db.unit() as uow:
             return paginate(
                 request, uow.session, query, paging_params.page, paging_params.page_size, resolution_note_view
