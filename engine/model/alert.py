@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,9 @@ class SenderAction(StrEnum):
     RESOLVE = "resolve"
 
 
+MAX_FINGERPRINT = 128
+
+
 @dataclass(frozen=True)
 class AlertEvent:
     """One alert inside a payload.
@@ -40,6 +44,13 @@ class AlertEvent:
     ends_at: datetime | None = None
     source_link: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Senders may use anything as an alert id (a formatted webhook's alert_uid can be a whole JSON
+        # object); a long one is kept as its digest, so it fits the column and still tells alerts apart.
+        if len(self.fingerprint) > MAX_FINGERPRINT:
+            digest = hashlib.sha256(self.fingerprint.encode("utf-8", "surrogatepass")).hexdigest()
+            object.__setattr__(self, "fingerprint", f"sha256:{digest}")
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,15 @@ def test_formatted_webhook_title_falls_back_to_the_first_message_line() -> None:
 def test_formatted_webhook_must_be_an_object() -> None:
     with pytest.raises(ValidationFailed):
         formatted_webhook.parse(["title"], {})
+
+
+def test_a_huge_alert_uid_becomes_a_digest_that_fits_and_still_differs() -> None:
+    from adapters.inbound import formatted_webhook
+
+    uid = {"nested": ["x" * 300], "n": 1}
+    one = formatted_webhook.parse({"title": "t", "alert_uid": uid}, {})
+    two = formatted_webhook.parse({"title": "t", "alert_uid": {**uid, "n": 2}}, {})
+    again = formatted_webhook.parse({"title": "t", "alert_uid": uid}, {})
+    fingerprints = [p.alerts[0].fingerprint for p in (one, two, again)]
+    assert all(f.startswith("sha256:") and len(f) <= 128 for f in fingerprints)
+    assert fingerprints[0] == fingerprints[2] != fingerprints[1]
