@@ -8,9 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.templating.channel import render_channel
 from bot.actions import ActionKind, encode
-from bot.cards import Button, Card, build_card
+from bot.cards import Button, Card, page_card
 from bot.text import cut_html
-from engine.model.snapshot import IncidentSnapshot
 from engine.ports import Page
 
 MAX_TEXT = 4096  # UTF-16 code units after entity parsing
@@ -86,23 +85,5 @@ def page_html(page: Page, limit: int = MAX_TEXT) -> str:
 
 
 def page_keyboard(page: Page, now: datetime) -> InlineKeyboardMarkup | None:
-    """A page is sent only while the incident fires, so its keyboard is the firing card's; updates have none.
-
-    Built without reading the database: the notifier runs inside the delivery's transaction.
-    """
-    if page.kind != "page":
-        return None
-    snap = IncidentSnapshot(
-        id=page.incident_id,
-        number=page.incident_number,
-        title=page.title,
-        message=page.text,
-        state="firing",
-        severity=None,
-        labels={},
-        alerts_count=1,
-        alerts_resolved=0,
-        created_at=now,
-        web_link=page.link,
-    )
-    return keyboard(build_card(snap))
+    """A page goes out only while its incident fires: the firing card's keyboard. Updates have none."""
+    return keyboard(page_card(page, now)) if page.kind == "page" else None
