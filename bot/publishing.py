@@ -56,6 +56,19 @@ class CardPublisher:
         wanted = {"slack": snap.slack_channel_id, "telegram": snap.telegram_chat_id}
         return [(p, chat) for name, p in self.publishers.items() if (chat := wanted.get(name))]
 
+    def announce(self, chats: Mapping[str, str], text: str) -> None:
+        failure: DeliveryFailed | None = None
+        for name, publisher in self.publishers.items():
+            chat_id = chats.get(name)
+            if not chat_id:
+                continue
+            try:
+                publisher.post_text(chat_id, text)
+            except DeliveryFailed as exc:
+                failure = failure if failure is not None and failure.retryable else exc
+        if failure is not None:
+            raise failure
+
     def publish(self, incident_id: str) -> None:
         snap = read_snapshot(self.deps, incident_id)
         if snap.in_maintenance:

@@ -13,7 +13,15 @@ from engine.db.session import UnitOfWork
 from engine.errors import DeliveryFailed
 from engine.model.incident import TimelineKind
 from engine.ports import Job
-from engine.services import calendar_sync, deliveries, escalation, heartbeat, timeline, webhooks
+from engine.services import (
+    announcements,
+    calendar_sync,
+    deliveries,
+    escalation,
+    heartbeat,
+    timeline,
+    webhooks,
+)
 from engine.services.deps import Deps
 
 SWEEP = "sweep.v1"
@@ -86,6 +94,10 @@ def _webhook(deps: Deps, args: JobArgs) -> None:
     )
 
 
+def _announce(deps: Deps, args: JobArgs) -> None:
+    announcements.handle_send(deps, str(args["announcement_id"]))
+
+
 def _sweep(deps: Deps, _args: JobArgs) -> None:
     sweep(deps)
 
@@ -96,6 +108,7 @@ HANDLERS: dict[str, Callable[[Deps, JobArgs], None]] = {
     SWEEP: _sweep,
     PUBLISH: _publish,
     webhooks.CALL: _webhook,
+    announcements.SEND: _announce,
 }
 
 
@@ -110,7 +123,8 @@ def run_job(deps: Deps, kind: str, args: JobArgs) -> None:
 def sweep(deps: Deps) -> int:
     """Re-enqueue every overdue wake-up and stuck delivery from the database; returns how many.
 
-    Also opens an incident for every integration whose heartbeat is overdue (not counted).
+    Also opens an incident for every integration whose heartbeat is overdue, refreshes due calendar
+    feeds and announces on-call handoffs and coverage gaps in team chats (none of these counted).
     """
     now = deps.clock.now()
     cutoff = now - SWEEP_GRACE
@@ -130,8 +144,10 @@ def sweep(deps: Deps) -> int:
             )
         ):
             jobs.append(deliveries.send_job(delivery_id, None, attempts))
+        jobs += announcements.unsent(session, cutoff)
     for job in jobs:
         deps.queue.enqueue(job)
     heartbeat.check_overdue(deps)
     calendar_sync.refresh_due_calendars(deps)
+    announcements.check_schedules(deps)
     return len(jobs)

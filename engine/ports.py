@@ -169,3 +169,8 @@ class IncidentPublisher(Protocol):
     """
 
     def publish(self, incident_id: str) -> None: ...
+
+    def announce(self, chats: Mapping[str, str], text: str) -> None:
+        """Post ``text`` to each provider's chat in ``chats`` (``{"slack": "C0OPS"}``); raises
+        :class:`engine.errors.DeliveryFailed` like ``publish``."""
+        ...

@@ -35,6 +35,11 @@ class ConsoleChatPublisher:
     def reply(self, ref: MessageRef, text: str) -> None:
         self._print(f"[{self.provider} {ref.chat_id}]   ↳ {text}")
 
+    def post_text(self, chat_id: str, text: str) -> MessageRef:
+        message_id = f"console-{next(self._ids)}"
+        self._print(f"[{self.provider} {chat_id}] {text}")
+        return MessageRef(chat_id, message_id, message_id)
+
 
 def _summary(card: Card) -> str:
     buttons = " ".join(f"[{b.label}]" for b in card.buttons)

@@ -104,6 +104,17 @@ class SlackChatPublisher:
             lambda: self.client.chat_update(channel=ref.chat_id, ts=ref.message_id, **message),
         )
 
+    def post_text(self, chat_id: str, text: str) -> MessageRef:
+        body = fit_mrkdwn(text, SECTION_MAX)
+        response: SlackResponse = call_slack(
+            self.pause,
+            chat_id,
+            f"announcement in {chat_id}",
+            lambda: self.client.chat_postMessage(channel=chat_id, text=body, unfurl_links=False),
+        )
+        ts = str(response["ts"])
+        return MessageRef(str(response.get("channel") or chat_id), ts, ts)
+
     def reply(self, ref: MessageRef, text: str) -> None:
         body = fit_mrkdwn(text, SECTION_MAX)
         call_slack(

@@ -94,6 +94,17 @@ class TelegramChatPublisher:
             if not is_not_modified(exc):
                 raise delivery_failed(exc, what) from exc
 
+    def post_text(self, chat_id: str, text: str) -> MessageRef:
+        """A plain message that belongs to no incident (on-call handoffs, coverage gaps)."""
+        body = cut_utf16(text, MAX_TEXT)
+        chat, message = self.sender.send(
+            chat_id,
+            f"announcement to Telegram chat {chat_id}",
+            lambda bot, chat: bot.send_message(chat, body),
+        )
+        message_id = str(message.message_id)
+        return MessageRef(chat, message_id, message_id)
+
     def reply(self, ref: MessageRef, text: str) -> None:
         body = cut_utf16(text, MAX_TEXT)
         reply_to = ReplyParameters(int(ref.thread_id or ref.message_id), allow_sending_without_reply=True)

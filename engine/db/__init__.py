@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models, one module per aggregate, and the unit of work."""
 
+from engine.db.announcement import Announcement
 from engine.db.base import Base
 from engine.db.delivery import Delivery
 from engine.db.directory import ApiToken, Team, TeamMember, User
@@ -14,6 +15,7 @@ from engine.db.webhook import OutgoingWebhook
 __all__ = [
     "Alert",
     "AlertPayload",
+    "Announcement",
     "ApiToken",
     "Base",
     "ChatMessage",
