@@ -176,16 +176,14 @@ def token_create(
 @telegram_app.command("set-webhook")
 def telegram_set_webhook() -> None:
     """Register <TOCSIN_PUBLIC_URL>/telegram/webhook and the secret token with Telegram."""
-    from telegram.error import TelegramError
-
-    from adapters.telegram.cli import NotConfigured, run_set_webhook
+    from adapters.telegram.cli import NotConfigured, SetupFailed, run_set_webhook
 
     try:
         url = run_set_webhook(_settings())
     except NotConfigured as exc:
         raise _fail(str(exc), 2) from exc
-    except TelegramError as exc:
-        raise _fail(f"Telegram refused setWebhook: {exc}", 1) from exc
+    except SetupFailed as exc:
+        raise _fail(str(exc), 1) from exc
     typer.echo(f"webhook set: {url}")
 
 

@@ -58,14 +58,22 @@ class NotConfigured(ValueError):
     """A setting the command needs is missing."""
 
 
+class SetupFailed(RuntimeError):
+    """Telegram refused a setup call (the message is safe to print)."""
+
+
 def run_set_webhook(settings: Settings) -> str:
     if not settings.telegram_bot_token:
         raise NotConfigured("set TOCSIN_TELEGRAM_BOT_TOKEN first")
     if not settings.telegram_webhook_secret:
         raise NotConfigured("set TOCSIN_TELEGRAM_WEBHOOK_SECRET first (1-256 of A-Z a-z 0-9 _ -)")
-    loop = BotLoop(settings.telegram_bot_token, settings.telegram_api_url)
+    token = settings.telegram_bot_token
+    loop = BotLoop(token, settings.telegram_api_url)
     try:
         return set_webhook(loop, settings.public_base, settings.telegram_webhook_secret)
+    except TelegramError as exc:
+        # PTB names a rejected token in its message; the token is a secret all the same.
+        raise SetupFailed(f"Telegram refused setWebhook: {str(exc).replace(token, '<bot-token>')}") from exc
     finally:
         loop.close()
 

@@ -10,6 +10,7 @@ loop on first use because threads do not survive ``fork``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -22,12 +23,37 @@ T = TypeVar("T")
 CALL_TIMEOUT = 60.0
 
 
+class RedactToken(logging.Filter):
+    """The Bot API puts the token in every URL, and httpx logs URLs at INFO: keep the token out of logs."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<bot-token>"), None
+        return True
+
+
+def redact_token_in_logs(token: str) -> None:
+    """Install the filter once per token on the loggers that print request URLs."""
+    own = ("adapters.telegram.updates", "adapters.telegram.routes", "adapters.telegram.cli")
+    # Logger filters do not apply to child loggers, so each logger that may print a URL or an error is named.
+    for name in ("httpx", "httpcore", "telegram", "telegram.ext", "telegram._bot", *own):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(RedactToken(token))
+
+
 class BotLoop:
     """Runs Bot API calls on a private event loop; ``call`` blocks the calling thread until done."""
 
     def __init__(self, token: str, base_url: str) -> None:
         self._token = token
         self._base_url = base_url
+        redact_token_in_logs(token)
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -1,0 +1,49 @@
+"""`tocsin telegram set-webhook` as a user runs it, against the loopback Bot API."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.fakes.telegram_api import FakeTelegramApi
+from tests.support.processes import ROOT, process_env, tocsin_command
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*tocsin_command(), *args],
+        env=process_env(**env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_set_webhook_from_the_command_line(tmp_path: Path) -> None:
+    with FakeTelegramApi() as api:
+        env = {
+            "TOCSIN_DATABASE_URL": f"sqlite:///{tmp_path / 'tg.db'}",
+            "TOCSIN_TELEGRAM_BOT_TOKEN": api.token,
+            "TOCSIN_TELEGRAM_API_URL": api.base_url,
+            "TOCSIN_PUBLIC_URL": "https://oncall.example.com",
+        }
+        missing = run(["telegram", "set-webhook"], **env)
+        assert missing.returncode == 2
+        assert "TOCSIN_TELEGRAM_WEBHOOK_SECRET" in missing.stderr
+        assert api.webhook is None
+
+        done = run(["telegram", "set-webhook"], TOCSIN_TELEGRAM_WEBHOOK_SECRET="cli-secret_1", **env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "webhook set: https://oncall.example.com/telegram/webhook"
+        assert api.webhook is not None and api.webhook["secret_token"] == "cli-secret_1"
+
+        refused = run(
+            ["telegram", "set-webhook"],
+            TOCSIN_TELEGRAM_WEBHOOK_SECRET="cli-secret_1",
+            **{**env, "TOCSIN_TELEGRAM_BOT_TOKEN": "999:wrong-token"},
+        )
+        assert refused.returncode == 1
+        assert refused.stderr.splitlines()[-1].startswith("tocsin: Telegram refused setWebhook")
+        for result in (done, refused):  # the token is part of every Bot API URL: never in the logs
+            assert api.token not in result.stderr and "wrong-token" not in result.stderr
