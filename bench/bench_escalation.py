@@ -12,18 +12,13 @@ Needs PostgreSQL on 127.0.0.1:5432 (trust) and Redis on 127.0.0.1:6379; uses thr
 from __future__ import annotations
 
 import argparse
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
-import redis
-from common import pct, spawn, stop_all, throwaway_database
+from common import pct, production
 from sqlalchemy import create_engine, select, text
 
 from engine.db import Delivery, Incident
-from tests.support.processes import free_port, process_env, wait_ready
 
 TOKEN = "bench-token"
 
@@ -35,33 +30,15 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=50)
     args = parser.parse_args()
 
-    redis_url = "redis://127.0.0.1:6379/12"
-    redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    logs = Path(tempfile.mkdtemp(prefix="tocsin-bench-"))
-    procs: list[subprocess.Popen[bytes]] = []
-    with throwaway_database("tocsin_bench") as url:
-        env = process_env(
-            TOCSIN_DATABASE_URL=url,
-            TOCSIN_REDIS_URL=redis_url,
-            TOCSIN_PUBLIC_URL=base,
-            TOCSIN_API_TOKEN=TOKEN,
-            TOCSIN_LOG_LEVEL="WARNING",
-        )
-        try:
-            procs.append(spawn(["serve", "--port", str(port)], env, logs / "serve.log"))
-            wait_ready(base, procs[0], logs / "serve.log", timeout=60)
-            for n in range(2):
-                procs.append(spawn(["worker"], env, logs / f"worker{n}.log"))
-            link = _configure(base)
-            time.sleep(2)  # workers up
-            opened = _fire(link, args.incidents, args.rate)
-            _wait_pages(url, 2 * args.incidents, timeout=120 + args.incidents / 10)
-            first, lateness = _first_pages(url)
-            acks, late_pages = _acks(base, url, link, args.acks)
-        finally:
-            stop_all(procs)
+    with production("tocsin_bench", redis_db=12, workers=2, token=TOKEN) as tocsin:
+        base, url = tocsin.base, tocsin.database_url
+        link = _configure(base)
+        time.sleep(2)  # workers up
+        opened = _fire(link, args.incidents, args.rate)
+        _wait_pages(url, 2 * args.incidents, timeout=120 + args.incidents / 10)
+        first, lateness = _first_pages(url)
+        acks, late_pages = _acks(base, url, link, args.acks)
+    logs = tocsin.logs
     print(f"incidents: {len(opened)} at {args.rate:.0f}/s; PostgreSQL, Redis, 2 RQ workers; logs in {logs}")
     print(
         f"first page    p50 {pct(first, 0.5) * 1000:7.0f} ms   p99 {pct(first, 0.99) * 1000:7.0f} ms   max {max(first) * 1000:7.0f} ms"

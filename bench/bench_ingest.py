@@ -15,17 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
-from common import pct, spawn, stop_all, throwaway_database
-
-from tests.support.processes import free_port, process_env, wait_ready
+from common import pct, production
 
 TOKEN = "bench-token"
 
@@ -86,55 +80,39 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=30)
     args = parser.parse_args()
 
-    redis_url = "redis://127.0.0.1:6379/13"
-    redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    logs = Path(tempfile.mkdtemp(prefix="tocsin-bench-ingest-"))
-    procs: list[subprocess.Popen[bytes]] = []
     results: dict[str, tuple[list[float], dict[int, int], int]] = {}
-    with throwaway_database("tocsin_bench_ingest") as url:
-        env = process_env(
-            TOCSIN_DATABASE_URL=url,
-            TOCSIN_REDIS_URL=redis_url,
-            TOCSIN_PUBLIC_URL=base,
-            TOCSIN_API_TOKEN=TOKEN,
-            TOCSIN_LOG_LEVEL="WARNING",
-        )
-        try:
-            procs.append(spawn(["serve", "--port", str(port)], env, logs / "serve.log"))
-            wait_ready(base, procs[0], logs / "serve.log", timeout=60)
-            headers = {"Authorization": f"Bearer {TOKEN}"}
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as api:
-                api.post("/api/v1/teams/", json={"id": "T001", "name": "Bench"}).raise_for_status()
-                am = api.post("/api/v1/integrations/", json={"type": "alertmanager", "team_id": "T001"})
-                hook = api.post("/api/v1/integrations/", json={"type": "webhook", "team_id": "T001"})
-                am_link, hook_link = am.json()["link"], hook.json()["link"]
-            cases: dict[str, list[tuple[str, bytes]]] = {
-                "2 KB Alertmanager, new group": [
-                    (am_link, json.dumps(am_payload(n, 3)).encode()) for n in range(args.small)
-                ],
-                "1 MiB Alertmanager, ~1,450 alerts": [
-                    (am_link, json.dumps(am_payload(100_000 + n, 1_450)).encode()) for n in range(args.large)
-                ],
-                "1 MiB webhook nested 1,000 deep": [
-                    (hook_link, nested(n, 1_000, 1_000)) for n in range(args.large)
-                ],
-            }
-            repeat = json.dumps(am_payload(999_999, 3)).encode()
-            cases["2 KB repeated delivery (duplicate)"] = [(am_link, repeat)] * args.small
-            with httpx.Client(timeout=60) as client:
-                timed(client, am_link, json.dumps(am_payload(-1, 1)).encode())  # warm up
-                for name, requests in cases.items():
-                    latencies: list[float] = []
-                    statuses: dict[int, int] = {}
-                    for link, body in requests:
-                        took, status = timed(client, link, body)
-                        latencies.append(took)
-                        statuses[status] = statuses.get(status, 0) + 1
-                    results[name] = (latencies, statuses, len(requests[0][1]))
-        finally:
-            stop_all(procs)
+    with production("tocsin_bench_ingest", redis_db=13, workers=0, token=TOKEN) as tocsin:
+        base = tocsin.base
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as api:
+            api.post("/api/v1/teams/", json={"id": "T001", "name": "Bench"}).raise_for_status()
+            am = api.post("/api/v1/integrations/", json={"type": "alertmanager", "team_id": "T001"})
+            hook = api.post("/api/v1/integrations/", json={"type": "webhook", "team_id": "T001"})
+            am_link, hook_link = am.json()["link"], hook.json()["link"]
+        cases: dict[str, list[tuple[str, bytes]]] = {
+            "2 KB Alertmanager, new group": [
+                (am_link, json.dumps(am_payload(n, 3)).encode()) for n in range(args.small)
+            ],
+            "1 MiB Alertmanager, ~1,450 alerts": [
+                (am_link, json.dumps(am_payload(100_000 + n, 1_450)).encode()) for n in range(args.large)
+            ],
+            "1 MiB webhook nested 1,000 deep": [
+                (hook_link, nested(n, 1_000, 1_000)) for n in range(args.large)
+            ],
+        }
+        repeat = json.dumps(am_payload(999_999, 3)).encode()
+        cases["2 KB repeated delivery (duplicate)"] = [(am_link, repeat)] * args.small
+        with httpx.Client(timeout=60) as client:
+            timed(client, am_link, json.dumps(am_payload(-1, 1)).encode())  # warm up
+            for name, requests in cases.items():
+                latencies: list[float] = []
+                statuses: dict[int, int] = {}
+                for link, body in requests:
+                    took, status = timed(client, link, body)
+                    latencies.append(took)
+                    statuses[status] = statuses.get(status, 0) + 1
+                results[name] = (latencies, statuses, len(requests[0][1]))
+    logs = tocsin.logs
     print(f"tocsin serve on PostgreSQL + Redis; sequential requests over loopback; logs in {logs}")
     for name, (latencies, statuses, size) in results.items():
         print(
