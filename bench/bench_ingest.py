@@ -81,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
 
     results: dict[str, tuple[list[float], dict[int, int], int]] = {}
-    with production("tocsin_bench_ingest", redis_db=13, workers=0, token=TOKEN) as tocsin:
+    with production("tocsin_bench_ingest", redis_db=11, workers=0, token=TOKEN) as tocsin:
         base = tocsin.base
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=base, headers=headers, timeout=60) as api:
