@@ -33,7 +33,7 @@ def install(context: ProviderContext) -> ProviderParts | None:
     app = build_bolt_app(settings, bot, executor)
     return ProviderParts(
         name="slack",
-        notifiers={"slack": SlackDmNotifier(client, deps, pause)},
+        notifiers={"slack": SlackDmNotifier(client, deps.clock, pause)},
         publisher=SlackChatPublisher(client, deps.clock, pause),
         router=build_router(app),
         close=lambda: executor.shutdown(wait=False),

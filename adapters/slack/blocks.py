@@ -94,14 +94,14 @@ def card_blocks(card: Card) -> list[Block]:
     blocks.extend(_alert_blocks(card))
     if card.links:
         links = " · ".join(f"<{link.url}|{escape_slack_mrkdwn(link.label)}>" for link in card.links)
-        blocks.append(_context(fit_mrkdwn_links(links)))
+        blocks.append(_context(_fit_links(links)))
     for notice in card.notices[: CONTEXT_ELEMENTS_MAX - 1]:
         blocks.append(_context(fit_mrkdwn(notice, SECTION_MAX)))
     tail = [*_action_blocks(card), _context(f"<{card.web_link}|Open #{card.number} in Tocsin>")]
     return _capped(blocks, tail)
 
 
-def fit_mrkdwn_links(text: str) -> str:
+def _fit_links(text: str) -> str:
     # Links are built by Tocsin, not cut mid-markup: keep whole links while they fit.
     if len(text) <= SECTION_MAX:
         return text

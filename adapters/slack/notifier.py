@@ -7,9 +7,9 @@ from slack_sdk import WebClient
 from adapters.slack.publisher import ChannelPause, call_slack, card_message
 from adapters.templating.channel import render_channel
 from bot.cards import page_card
+from engine.clock import Clock
 from engine.errors import DeliveryFailed
 from engine.ports import Capabilities, Page, SendResult
-from engine.services.deps import Deps
 
 
 class SlackDmNotifier:
@@ -17,9 +17,9 @@ class SlackDmNotifier:
 
     capabilities = Capabilities(channel="slack", buttons=True, edits=True, max_text=3000, per_second=1.0)
 
-    def __init__(self, client: WebClient, deps: Deps, pause: ChannelPause) -> None:
+    def __init__(self, client: WebClient, clock: Clock, pause: ChannelPause) -> None:
         self.client = client
-        self.deps = deps
+        self.clock = clock
         self.pause = pause
 
     def send(self, page: Page) -> SendResult:
@@ -43,7 +43,7 @@ class SlackDmNotifier:
         )
         message: dict[str, object] = {"text": text}
         if page.kind == "page":
-            message = card_message(page_card(page, self.deps.clock.now()))
+            message = card_message(page_card(page, self.clock.now()))
             message["text"] = text
         posted = call_slack(
             self.pause,
