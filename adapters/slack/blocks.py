@@ -27,6 +27,9 @@ CONTEXT_ELEMENTS_MAX = 10
 BUTTONS_PER_BLOCK = 5
 ALERT_LINES_PER_SECTION = 10
 ALERT_SECTIONS_MAX = 2
+# Escaped, these stay within SECTION_MAX together: at most 5 × 400 + 5 × 150 + the icon and number.
+FALLBACK_TITLE_MAX = 400
+FALLBACK_STATUS_MAX = 150
 
 ACTION_PREFIX = "tocsin."
 SILENCE_ACTION_ID = "tocsin.silence"
@@ -57,16 +60,20 @@ def plain(text: str, limit: int) -> Block:
 
 
 def fallback_text(card: Card) -> str:
-    """The notification and accessibility text shown where blocks are not."""
-    text = render_channel(
+    """The notification and accessibility text shown where blocks are not.
+
+    The template escapes its values itself, so the rendered text is not escaped again (a phone would show
+    ``&amp;lt;`` for ``<``); the values are cut first, so that even escaped five times over (``&`` is
+    ``&amp;``) the text stays within a section's 3,000 characters.
+    """
+    return render_channel(
         "slack",
         "card_fallback.j2",
         icon=card.icon,
         number=card.number,
-        title=card.title,
-        status=card.status_line,
+        title=cut(card.title, FALLBACK_TITLE_MAX),
+        status=cut(card.status_line, FALLBACK_STATUS_MAX),
     )
-    return fit_mrkdwn(text, SECTION_MAX)
 
 
 def card_blocks(card: Card) -> list[Block]:
@@ -130,7 +137,8 @@ def _alert_blocks(card: Card) -> list[Block]:
     blocks: list[Block] = []
     for start in range(0, len(shown), ALERT_LINES_PER_SECTION):
         lines = shown[start : start + ALERT_LINES_PER_SECTION]
-        per_line = SECTION_MAX // ALERT_LINES_PER_SECTION - 2
+        # Each line is "• " and the title, joined by newlines: all of it within one section's limit.
+        per_line = (SECTION_MAX - (ALERT_LINES_PER_SECTION - 1)) // ALERT_LINES_PER_SECTION - 2
         blocks.append(_section("\n".join("• " + fit_mrkdwn(line, per_line) for line in lines)))
     more = card.alerts_count - len(shown)
     if more > 0:
