@@ -19,14 +19,16 @@ Runner = Callable[[Job], None]
 class InProcessJobQueue:
     """A due-time heap served by one worker thread; jobs with an id already waiting are merged.
 
-    Jobs live only in memory: the sweeper re-derives lost wake-ups from the database after a restart.
+    A merged job keeps the earlier due time: a delivery moved up (a call nobody answered makes the next
+    rule due now) must not wait for the wake-up enqueued when it was planned. Jobs live only in memory:
+    the sweeper re-derives lost wake-ups from the database after a restart.
     """
 
     def __init__(self, clock: Clock, poll_seconds: float = 0.5) -> None:
         self._clock = clock
         self._poll = poll_seconds
         self._heap: list[tuple[float, int, Job]] = []
-        self._waiting: set[str] = set()
+        self._waiting: dict[str, tuple[float, int]] = {}  # job id -> (due, seq) of its live heap entry
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._runner: Runner | None = None
@@ -39,15 +41,17 @@ class InProcessJobQueue:
     def enqueue(self, job: Job) -> None:
         due = (job.run_at or self._clock.now()).timestamp()
         with self._cond:
-            if job.id in self._waiting:
+            live = self._waiting.get(job.id)
+            if live is not None and live[0] <= due:
                 return
-            self._waiting.add(job.id)
-            heapq.heappush(self._heap, (due, next(self._seq), job))
+            seq = next(self._seq)
+            self._waiting[job.id] = (due, seq)  # an entry left behind for a later time is skipped when popped
+            heapq.heappush(self._heap, (due, seq, job))
             self._cond.notify()
 
     def depth(self) -> int:
         with self._cond:
-            return len(self._heap)
+            return len(self._waiting)
 
     def start(self) -> None:
         if self._thread is None:
@@ -67,8 +71,11 @@ class InProcessJobQueue:
         with self._cond:
             while not self._stopping:
                 if self._heap and self._heap[0][0] <= self._clock.now().timestamp():
-                    _due, _seq, job = heapq.heappop(self._heap)
-                    self._waiting.discard(job.id)
+                    _due, seq, job = heapq.heappop(self._heap)
+                    live = self._waiting.get(job.id)
+                    if live is None or live[1] != seq:
+                        continue  # an entry replaced by an earlier one for the same id
+                    del self._waiting[job.id]
                     return job
                 wait = self._poll
                 if self._heap:
