@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -32,7 +33,29 @@ from bot.commands import parse
 from bot.inbound import ButtonPressed, ChatIdentity, CommandInvoked, Provider
 from engine.services import stats
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# examples/ of a checkout (editable install), else the copy `pip install .` puts under <prefix>/share.
+EXAMPLE_FOLDERS = (
+    Path(__file__).resolve().parents[1] / "examples",
+    Path(sys.prefix) / "share" / "tocsin" / "examples",
+)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (``examples/…`` in a checkout)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def examples_folder() -> Path:
+    for folder in EXAMPLE_FOLDERS:
+        if (folder / "quickstart.yaml").is_file():
+            return folder
+    searched = ", ".join(str(f) for f in EXAMPLE_FOLDERS)
+    raise FileNotFoundError(f"examples/quickstart.yaml not found (looked in {searched})")
+
+
 DEMO_INTEGRATION = "I900"
 RESPONDER_SLACK_ID = "U123456"  # Alice's Slack id in the quickstart
 STYLE = {
@@ -124,15 +147,21 @@ class Demo:
         self.follow(incident_id, 2)
         return incident_id
 
-    def summary(self, incident_id: str) -> None:
+    def summary(self, incident_id: str, keep_running: bool = False) -> None:
         today = self.runtime.deps.clock.now().date()
         numbers = stats.stats(self.runtime.deps, today - timedelta(days=1), today, "UTC").as_dict()
         self.out.rule("Response metrics")
         self.out.print(f"MTTA {numbers['mtta_seconds']} s · MTTR {numbers['mttr_seconds']} s")
-        self.out.print(
-            f"Next: the timeline at {self.base}/api/v1/incidents/{incident_id}/timeline/, the API at "
-            f"{self.base}/docs, metrics at {self.base}/metrics, and README.md for PostgreSQL + Redis + workers."
-        )
+        if keep_running:
+            self.out.print(
+                f"Next: the timeline at {self.base}/api/v1/incidents/{incident_id}/timeline/, the API at "
+                f"{self.base}/docs, metrics at {self.base}/metrics."
+            )
+        else:
+            self.out.print(
+                "Next: `tocsin demo --keep-running` leaves this server up to explore (timeline, /docs, "
+                "/metrics); README.md shows the production shape with PostgreSQL, Redis and workers."
+            )
 
 
 def run_demo(base_settings: Settings, keep_running: bool, port: int | None = None) -> None:
@@ -149,15 +178,15 @@ def run_demo(base_settings: Settings, keep_running: bool, port: int | None = Non
             "api_token": base_settings.api_token or "demo-" + secrets.token_hex(8),
         }
     )
-    demo = Demo(settings, EXAMPLES, console)
+    demo = Demo(settings, examples_folder(), console)
     server = demo.start(port)
     try:
         incident_id = demo.run()
-        demo.summary(incident_id)
+        demo.summary(incident_id, keep_running)
         if keep_running:
             console.rule("Still running (Ctrl-C to stop)")
             console.print(
-                f"curl -H 'Content-Type: application/json' --data-binary @examples/grafana_alert.json "
+                f"curl -H 'Content-Type: application/json' --data-binary @{_shown(demo.examples / 'grafana_alert.json')} "
                 f"{demo.api('integrations/I001/')['link']}"
             )
             console.print(f"API token: {settings.api_token}")
