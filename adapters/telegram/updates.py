@@ -17,18 +17,22 @@ from functools import partial
 from typing import Any
 
 from telegram import Bot, CallbackQuery, Message, ReplyParameters, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 
 from adapters.telegram.chats import adopt_group, link_code_exists
 from adapters.telegram.client import BotLoop
-from adapters.telegram.render import MAX_TEXT
+from adapters.telegram.render import MAX_TEXT, card_html, keyboard
 from bot import actions
 from bot import commands as c
+from bot.cards import build_card
 from bot.conversation import Conversation
 from bot.inbound import ButtonPressed, ChatIdentity, CommandInvoked, Provider, Reply
+from bot.publishing import read_snapshot
 from bot.text import cut_utf16
 from engine import jobs
+from engine.errors import TocsinError
+from engine.services import chat_messages
 from engine.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -115,7 +119,28 @@ class TelegramUpdates:
                 "remove keyboard",
                 lambda bot: bot.edit_message_reply_markup(chat_id, message.message_id, reply_markup=None),
             )
+        elif message is not None:
+            for incident_id in {r.refresh_card for r in replies if r.refresh_card}:
+                self._refresh_page(chat_id, message.message_id, incident_id)
         self._refresh(replies)
+
+    def _refresh_page(self, chat_id: str, message_id: int, incident_id: str) -> None:
+        """A personal page is no card the publisher tracks: redraw it where it was pressed, so its
+        buttons follow the incident's state (a firing keyboard after an ack could only fail)."""
+        if chat_messages.find_by_message(self.deps, "telegram", chat_id, str(message_id)) is not None:
+            return  # an incident card: the publisher edits it
+        try:
+            card = build_card(read_snapshot(self.deps, incident_id))
+        except TocsinError as exc:
+            log.info("telegram: page %s in %s not refreshed: %s", message_id, chat_id, exc)
+            return
+        text, markup = card_html(card), keyboard(card)
+        self._call(
+            "refresh a pressed page",
+            lambda bot: bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML, reply_markup=markup
+            ),
+        )
 
     # -- commands ---------------------------------------------------------------------------------------
 

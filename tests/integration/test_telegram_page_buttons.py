@@ -1,0 +1,40 @@
+"""A personal page in a private chat: its buttons act, and the message shows what they did."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.escalation import chain, fire, integration, person
+from tests.support.telegram import GROUP, buttons, data_of, telegram_harness
+
+ANA = 100000001
+
+
+def test_a_pressed_page_shows_the_new_state(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with telegram_harness(sqlite_url, monkeypatch) as th:
+        h = th.h
+        a = person(h, 1, [{"type": "telegram"}])
+        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
+        th.link(a, ANA)
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        incident = fire(h, integration(h, "E001")["link"], "disk full")
+        h.queue.advance(30)
+        [page] = [m for m in th.api.messages(ANA) if "You are paged" in m.text]
+        assert [label for label, _ in buttons(page)] == ["Acknowledge", "Resolve", "Silence 1 h"]
+
+        th.press(ANA, page.message_id, data_of(page, "Acknowledge"), from_user_id=ANA)
+        h.queue.advance(30)
+        assert h.ok("GET", f"incidents/{incident}/")["state"] == "acknowledged"
+        page = th.api.message(ANA, page.message_id)
+        # Not the firing keyboard any more: pressing Acknowledge again could only fail.
+        assert [label for label, _ in buttons(page)] == ["Unacknowledge", "Resolve", "Silence 1 h"]
+        assert "ACKNOWLEDGED by User 1" in page.text
+
+        th.press(ANA, page.message_id, data_of(page, "Resolve"), from_user_id=ANA)
+        h.queue.advance(30)
+        page = th.api.message(ANA, page.message_id)
+        assert [label for label, _ in buttons(page)] == ["Unresolve"]
+        assert "RESOLVED by User 1" in page.text
+        # The group card is the publisher's and was updated as usual, once.
+        [card] = th.cards(GROUP)
+        assert "RESOLVED by User 1" in card.text
