@@ -122,7 +122,11 @@ def refusal(
 
 
 def latest_texted_incidents(deps: Deps, number: str, channel: str = "sms") -> list[int]:
-    """Numbers of the open incidents in the last page texted to ``number`` (several when it was bundled)."""
+    """Numbers of the incidents in the last page texted to ``number`` (several when it was bundled).
+
+    Only the open ones, unless all of them are resolved: then those, so a bare "ack" answers that the
+    incident it replies to is resolved instead of acting on some other incident never texted here.
+    """
     with deps.db.unit() as uow:
         session = uow.session
         recent = session.scalars(
@@ -139,9 +143,13 @@ def latest_texted_incidents(deps: Deps, number: str, channel: str = "sms") -> li
             if last.provider_id
             else [last]
         )
-        numbers = set()
+        open_numbers, resolved_numbers = set(), set()
         for row in rows:
             incident = session.get(Incident, row.incident_id) if row.incident_id else None
-            if incident is not None and incident.state != IncidentState.RESOLVED.value:
-                numbers.add(incident.number)
-        return sorted(numbers)
+            if incident is None:
+                continue
+            if incident.state == IncidentState.RESOLVED.value:
+                resolved_numbers.add(incident.number)
+            else:
+                open_numbers.add(incident.number)
+        return sorted(open_numbers or resolved_numbers)

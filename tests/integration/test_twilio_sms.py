@@ -188,3 +188,24 @@ def test_stop_moves_to_the_next_rule_and_start_undoes_it(database_url: str) -> N
         fire(h, link, "second")
         h.queue.run_due()
         assert [m.to for m in fake.messages()] == ["+15555550101"]
+
+
+def test_bare_ack_after_the_texted_incident_was_resolved_touches_no_other_incident(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        chat = {"type": "slack", "slack_user_id": "U0SLACK1", "important": True}
+        a = person(h, 1, [SMS, chat])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        chain(h, [{"type": "notify_persons", "persons": [a], "important": True}], chain_id="E002")
+        texted = fire(h, integration(h, "E001")["link"], "texted")
+        h.queue.run_due()
+        assert len(fake.messages()) == 1
+        h.ok("POST", f"incidents/{texted}/resolve/")
+        h.queue.advance(60)
+        # A later page for another incident went to Slack, never to this phone.
+        elsewhere = fire(h, integration(h, "E002")["link"], "elsewhere")
+        h.queue.run_due()
+        assert [d.incident_id for d in deliveries(h, "slack")] == [elsewhere]
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="ACK")
+        assert reply.status_code == 200
+        assert state(h, elsewhere) == "firing"
+        assert "#1" in reply.text and "resolved" in reply.text
