@@ -14,6 +14,7 @@ from adapters.console.chat import ConsoleChatPublisher
 from adapters.console.notifier import ConsoleNotifier
 from adapters.embedded.queue import InProcessJobQueue
 from adapters.ical.fetch import IcalCalendarSource
+from adapters.inbound.examples import send_test_alert
 from adapters.providers import ProviderContext, ProviderParts, install_all
 from adapters.rq.queue import RqJobQueue
 from adapters.settings import Settings
@@ -120,6 +121,7 @@ def build_runtime(
         calendars=IcalCalendarSource(),
     )
     deps.webhooks = HttpWebhookCaller(settings.webhook_allowed_hosts)
+    deps.test_alert = lambda integration_id: send_test_alert(deps, integration_id).incident_id
     conversation = Conversation(deps)
     providers = install_all(ProviderContext(settings, deps, conversation, console_stream))
     merged = dict(deps.notifiers)

@@ -111,9 +111,38 @@ class Conversation:
                 return [self._page(person, actor, target, message)]
             case c.Override(schedule=schedule, seconds=seconds):
                 return [self._override(person, schedule, seconds)]
+            case c.Test(integration=name):
+                return [self._test(person, name)]
             case c.OptOut() | c.OptIn():
                 return [Reply("Noted.", ephemeral=True)]
         return [Reply("That command is not available here yet; try `help`.", ephemeral=True)]
+
+    def _test(self, person: Person, name: str) -> Reply:
+        """`test <integration>`: a realistic alert through the real path, as the article's monthly drill."""
+        if self.deps.test_alert is None:
+            return Reply("Test alerts are not available here.", ephemeral=True)
+        with self.deps.db.unit() as uow:
+            found = lookup.find_integration(uow.session, name, person.team_ids)
+            if found is None:
+                return Reply(
+                    f"No integration named {name!r} in your teams; use its name or id, e.g. `test {name}`.",
+                    ephemeral=True,
+                )
+            integration_id, integration_name = found.id, found.name or found.id
+        try:
+            incident_id = self.deps.test_alert(integration_id)
+        except TocsinError as exc:
+            return Reply(f"Test alert for {integration_name} failed: {exc.detail}", ephemeral=True)
+        if incident_id is None:
+            return Reply(
+                f"Test alert for {integration_name} was accepted but opened no incident.", ephemeral=True
+            )
+        with self.deps.db.unit() as uow:
+            number = incidents.find(uow.session, incident_id).number
+        return Reply(
+            f"{person.name} sent a test alert to {integration_name}: incident #{number} (marked test) "
+            "pages and escalates like a real one. Acknowledge and resolve it to finish the drill."
+        )
 
     def _act(
         self,

@@ -8,6 +8,7 @@ HELP_TEXT = """Tocsin commands:
 • incidents — open incidents
 • page <@user|team> <message> — page someone now
 • override <schedule> <duration> — take the pager, e.g. override primary 2h
+• test <integration> — send a realistic test alert through the real path (a monthly drill)
 • link <code> — link this chat account to your Tocsin user
 • help — this text
 Durations: 30m, 1h, 2h30m, 1d or seconds. By SMS: "ack 12", "12a", "resolve 12"."""

@@ -16,11 +16,9 @@ from adapters.http.api import INTEGRATIONS
 from adapters.http.auth import Caller, authenticate
 from adapters.http.crud import check_scope, runtime_of
 from adapters.http.ingest import answer, run_ingest
-from adapters.inbound.examples import example_payload
+from adapters.inbound.examples import TEST_HEADERS, example_payload
 from engine.services import integrations
 from engine.services.ingest import Source
-
-HEADERS = {"content-type": "application/json", "user-agent": "Tocsin test alert"}
 
 
 def build_router() -> APIRouter:
@@ -36,7 +34,7 @@ def build_router() -> APIRouter:
             check_scope(caller, INTEGRATIONS, integration)
             type_name, token = integration.type, integration.token
         payload = example_payload(type_name, secrets.token_hex(6), runtime.deps.clock.now())
-        result = run_ingest(runtime, type_name, token, payload, dict(HEADERS), Source.TEST)
+        result = run_ingest(runtime, type_name, token, payload, dict(TEST_HEADERS), Source.TEST)
         return answer(type_name, result, payload)
 
     return router

@@ -29,6 +29,8 @@ class Deps:
     webhooks: WebhookCaller | None = None
     # Fetches and reads iCal feeds for ical schedules; without it they cannot be created or refreshed.
     calendars: CalendarSource | None = None
+    # Sends a realistic test alert for an integration (by id) through ingest; answers the incident id.
+    test_alert: Callable[[str], str | None] | None = None
 
     def incident_link(self, incident_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/api/v1/incidents/{incident_id}/"

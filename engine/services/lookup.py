@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.db import Delivery, Incident, Schedule, Team, User
+from engine.db import Delivery, Incident, Integration, Schedule, Team, User
 from engine.errors import NotFound
 
 
@@ -27,6 +29,24 @@ def find_schedule(session: Session, ref: str | None, team_ids: list[str]) -> Sch
         )
         if first is not None:
             return first
+    return None
+
+
+def find_integration(session: Session, ref: str, team_ids: list[str] | tuple[str, ...]) -> Integration | None:
+    """An integration of one of ``team_ids`` by id, or by name or type ignoring case (``grafana``)."""
+    wanted = ref.strip().lower()
+    candidates = list(
+        session.scalars(select(Integration).where(Integration.team_id.in_(team_ids)).order_by(Integration.id))
+    )
+    tiers: tuple[Callable[[Integration], bool], ...] = (
+        lambda i: i.id == ref.strip(),
+        lambda i: (i.name or "").lower() == wanted,
+        lambda i: i.type.lower() == wanted or i.type.lower().startswith(wanted),
+    )
+    for matches in tiers:
+        found = [i for i in candidates if matches(i)]
+        if found:
+            return found[0]
     return None
 
 

@@ -222,3 +222,27 @@ def test_url_verification(sqlite_url: str, fixtures_dir: Path) -> None:
         response = w.send(body, extra={"Content-Type": "application/json"})
         assert response.status_code == 200
         assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.text
+
+
+def test_test_command_sends_a_realistic_alert_that_pages(database_url: str, fixtures_dir: Path) -> None:
+    with slack_world(database_url, fixtures_dir) as w:
+        setup(w)
+        w.command("test checks", user="UA")  # the integration's name, any case
+        w.h.queue.run_due()
+        said = [m.text or "" for m in w.slack.messages(CHANNEL) if m.thread_ts is None and not m.attachments]
+        assert any("User 1 sent a test alert to Checks: incident #2 (marked test)" in t for t in said), said
+        test_incident = w.h.ok("GET", "incidents/2/")
+        assert test_incident["state"] == "firing"
+        with w.h.runtime.db.unit() as uow:
+            from engine.db import Incident
+
+            assert uow.session.get(Incident, test_incident["id"]).is_test
+        # It went the real way: a card of its own, and the chain paged User 1.
+        assert len([m for m in w.cards() if m.attachments]) == 2
+        assert (0.0, "U001", "sms", "page") in [(0.0, *s[1:]) for s in sent(w.h, test_incident["id"])]
+
+        w.command("test nowhere", user="UA")
+        assert "No integration named 'nowhere'" in last_answer(w, "UA")
+        w.command("test", user="UA")
+        assert "test needs an integration" in last_answer(w, "UA")
+        assert w.h.ok("GET", "incidents/")["count"] == 2  # nothing else opened

@@ -9,11 +9,18 @@ its timestamps.
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from adapters.inbound import PARSERS
 from engine.errors import ValidationFailed
+from engine.services import integrations
+from engine.services.deps import Deps
+from engine.services.ingest import IngestResult, Source, ingest
+
+TEST_HEADERS = {"content-type": "application/json", "user-agent": "Tocsin test alert"}
 
 
 def example_payload(type_name: str, test_id: str, now: datetime) -> Any:
@@ -29,3 +36,12 @@ def example_payload(type_name: str, test_id: str, now: datetime) -> Any:
     text = source.read_text(encoding="utf-8")
     stamp = now.isoformat().replace("+00:00", "Z")
     return json.loads(text.replace("${test_id}", test_id).replace("${now}", stamp))
+
+
+def send_test_alert(deps: Deps, integration_id: str) -> IngestResult:
+    """Post the example for the integration's type through the real ingest path, marked as a test."""
+    with deps.db.unit() as uow:
+        integration = integrations.get_integration(uow.session, integration_id)
+        type_name, token = integration.type, integration.token
+    payload = example_payload(type_name, secrets.token_hex(6), deps.clock.now())
+    return ingest(deps, token, type_name, payload, dict(TEST_HEADERS), PARSERS[type_name], Source.TEST)
