@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -29,13 +30,38 @@ def fits(html: str, limit: int = MAX_TEXT) -> bool:
     return cut_html(html, limit) == html
 
 
+def button_url_ok(url: str) -> bool:
+    """Whether Telegram takes ``url`` for an inline URL button.
+
+    It refuses the whole message (400 BUTTON_URL_INVALID) for a host without a dot, such as
+    ``http://wiki/…`` or ``http://localhost:8080/…``, which intranet runbook links often are.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and "." in host.strip(".")
+        and not any(char.isspace() or ord(char) < 32 for char in url)
+    )
+
+
 def card_html(card: Card, limit: int = MAX_TEXT) -> str:
     """The card as Telegram HTML; a long alert list becomes "…and N more" before anything is cut."""
     titles = list(card.alert_titles) if card.alerts_count > 1 else []
     shown = len(titles)
+    # Links Telegram would refuse as buttons are shown as text, so they are still there to copy.
+    unbuttoned = [(b.label, b.url) for b in card.buttons if b.url and not button_url_ok(b.url)]
     while True:
         html = render_channel(
-            "telegram", "card.j2", card=card, titles=titles[:shown], more=max(0, card.alerts_count - shown)
+            "telegram",
+            "card.j2",
+            card=card,
+            titles=titles[:shown],
+            more=max(0, card.alerts_count - shown),
+            unbuttoned=unbuttoned,
         )
         if fits(html, limit) or shown == 0:
             break
@@ -51,7 +77,8 @@ def keyboard(card: Card) -> InlineKeyboardMarkup | None:
     third: list[InlineKeyboardButton] = []
     for button in card.buttons:
         if button.url:
-            third.append(InlineKeyboardButton(button.label, url=button.url))
+            if button_url_ok(button.url):
+                third.append(InlineKeyboardButton(button.label, url=button.url))
         elif button.action is not None and button.action.kind in _KEYBOARD_KINDS:
             row = {ActionKind.UNSILENCE: second, ActionKind.TRIGGER_WEBHOOK: third}.get(
                 button.action.kind, first

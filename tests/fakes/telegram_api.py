@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -358,7 +359,18 @@ def _markup_problem(markup: Any) -> str | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES:
                 return "Bad Request: BUTTON_DATA_INVALID"
+            url = button.get("url")
+            if url is not None and not _button_url_ok(str(url)):
+                return "Bad Request: BUTTON_URL_INVALID"
     return None
+
+
+def _button_url_ok(url: str) -> bool:
+    """Telegram refuses URL buttons whose host has no dot (``http://localhost:8080/``, ``http://wiki/``)
+    or that are not http(s) (rubenlagus/TelegramBots#302)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    return parts.scheme in ("http", "https", "tg") and (parts.scheme == "tg" or "." in host.strip("."))
 
 
 def _naming_chat(chat_id: int | str | None) -> Callable[[RecordedRequest], bool] | None:
