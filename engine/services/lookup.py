@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from engine.db import Delivery, Incident, Integration, Schedule, Team, User
 from engine.errors import NotFound
 
+# How far back a bare "ack" looks for the last page among a person's deliveries (updates come between).
+RECENT_DELIVERIES = 200
+
 
 def find_schedule(session: Session, ref: str | None, team_ids: list[str]) -> Schedule | None:
     """A schedule by id or (case-insensitive) name; with no ref, the first team's primary one."""
@@ -58,13 +61,23 @@ def open_incidents(session: Session, team_ids: list[str] | None, limit: int = 10
 
 
 def latest_paged_incident(session: Session, user_id: str, channels: tuple[str, ...]) -> Incident | None:
-    """The incident most recently paged to this user on these channels (SMS "ack" with no number)."""
-    incident_id = session.scalar(
-        select(Delivery.incident_id)
-        .where(Delivery.user_id == user_id, Delivery.channel.in_(channels), Delivery.sent_at.is_not(None))
-        .order_by(Delivery.sent_at.desc())
-        .limit(1)
+    """The incident most recently paged to this user on these channels (SMS "ack" with no number).
+
+    Updates ("#12 acknowledged by Ana", sent to everyone paged for #12) are deliveries too, but not
+    pages: counting them would make a bare "resolve" act on #12 instead of the incident just paged.
+    """
+    recent = session.execute(
+        select(Delivery.incident_id, Delivery.data)
+        .where(
+            Delivery.user_id == user_id,
+            Delivery.channel.in_(channels),
+            Delivery.sent_at.is_not(None),
+            Delivery.incident_id.is_not(None),
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.created_at.desc())
+        .limit(RECENT_DELIVERIES)
     )
+    incident_id = next((row[0] for row in recent if (row[1] or {}).get("kind", "page") == "page"), None)
     return session.get(Incident, incident_id) if incident_id else None
 
 
