@@ -131,10 +131,15 @@ def _add(
 def cancel_pending(
     session: Session, incident_id: str, now: datetime, reason: str, user_id: str | None = None
 ) -> int:
-    """Cancel pages not yet sent (status updates still go out); returns how many."""
+    """Cancel pages not yet sent (status updates still go out); returns how many.
+
+    The rows are locked and read afresh: a page being sent right now is waited for and, once sent, left
+    alone (overwriting its "sent" with "cancelled" hid it from the updates its person is owed).
+    """
     query = select(Delivery).where(Delivery.incident_id == incident_id, Delivery.status.in_(OPEN_STATUSES))
     if user_id is not None:
         query = query.where(Delivery.user_id == user_id)
+    query = query.with_for_update().execution_options(populate_existing=True)
     cancelled = 0
     for delivery in session.scalars(query):
         if _is_page(delivery):

@@ -53,8 +53,15 @@ def tick_job(incident_id: str, token: str, run_at: datetime | None) -> Job:
 
 
 def lock_incident(session: Session, incident_id: str) -> Incident | None:
-    """Load an incident under a row lock (PostgreSQL); SQLite's BEGIN IMMEDIATE serialises instead."""
-    return session.scalar(select(Incident).where(Incident.id == incident_id).with_for_update())
+    """Load an incident under a row lock (PostgreSQL); SQLite's BEGIN IMMEDIATE serialises instead.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still serialises every status change, but lets a concurrent
+    send add its timeline entry (a foreign-key check takes KEY SHARE on the incident). With FOR UPDATE, an
+    acknowledgement waiting for a delivery row that a send holds while it waits for the incident deadlocked,
+    and PostgreSQL failed one of them (the acknowledgement, answered 500).
+    """
+    query = select(Incident).where(Incident.id == incident_id).with_for_update(key_share=True)
+    return session.scalar(query)
 
 
 def freeze_chain(session: Session, incident: Incident) -> Chain:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
+
+import pytest
+
+from tests.fakes.http_fake import Reply
 from tests.support.escalation import chain, fire, integration, person
-from tests.support.twilio import CALL, SMS, gather_action, public, state, twilio_harness
+from tests.support.twilio import CALL, SMS, deliveries, gather_action, public, state, twilio_harness
 
 CHAT_SMS_CALL = [
     {"type": "notify_by_slack"},
@@ -59,3 +65,27 @@ def test_chat_then_sms_and_the_reply_acknowledges_before_the_call(sqlite_url: st
         assert fake.calls() == []
         assert state(h, incident) == "acknowledged"
         assert "+15555550102" not in [m.to for m in fake.messages()]
+
+
+@pytest.mark.postgres
+def test_an_acknowledgement_during_a_send_keeps_the_sent_page_and_tells_its_person(postgres_url: str) -> None:
+    with twilio_harness(postgres_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        [job] = [j for j in h.queue.due() if j.kind == "delivery.send.v1"]
+        del h.queue.waiting[job.id]
+        # Twilio accepts the SMS but answers slowly: the acknowledgement comes in meanwhile.
+        accepted = {"sid": "SM" + "e" * 32, "status": "queued", "to": "+15555550101", "from": "+15555550199"}
+        slow = replace(Reply.json(accepted, status=201), delay=1.0)
+        fake.fail_next(r".*/Messages\.json", slow, method="POST")
+        sending = threading.Thread(target=h.runtime.run, args=(job,))
+        sending.start()
+        fake.wait_for_request(lambda r: r.path.endswith("/Messages.json"))
+        h.ok("POST", f"incidents/{incident}/acknowledge/")
+        sending.join(10)
+        [page] = deliveries(h, "sms")
+        assert (page.status, page.provider_id) == ("sent", "SM" + "e" * 32)
+        h.queue.advance(5)  # SMS are paced: one segment a second
+        [update] = deliveries(h, "sms", kind="update")
+        assert update.status == "sent" and "acknowledged" in update.data["text"]
