@@ -22,6 +22,7 @@ from engine.services.deps import Deps
 from engine.services.incidents import Actor
 
 PHONE_CHANNELS = ("sms", "phone_call")
+LIST_MAX = 10  # incidents listed by `incidents`
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,14 @@ class Conversation:
             return incident.id if incident else None
 
     def _incidents(self, person: Person) -> Reply:
+        teams = list(person.team_ids) or None
         with self.deps.db.unit() as uow:
-            rows = lookup.open_incidents(uow.session, list(person.team_ids) or None)
-            lines = [f"#{i.number} [{i.state}] {i.title}" for i in rows]
+            rows = lookup.open_incidents(uow.session, teams, limit=LIST_MAX + 1)
+            lines = [f"#{i.number} [{i.state}] {i.title}" for i in rows[:LIST_MAX]]
+            if len(rows) > LIST_MAX:
+                # A storm is when this list matters most: never let the first ten read as all of them.
+                total = lookup.count_open_incidents(uow.session, teams)
+                lines.insert(0, f"{total} open incidents; the {LIST_MAX} newest:")
         return Reply("\n".join(lines) if lines else "No open incidents. 🎉", ephemeral=True)
 
     def _who(self, person: Person, schedule_ref: str | None) -> Reply:

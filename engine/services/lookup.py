@@ -60,6 +60,13 @@ def open_incidents(session: Session, team_ids: list[str] | None, limit: int = 10
     return list(session.scalars(query))
 
 
+def count_open_incidents(session: Session, team_ids: list[str] | None) -> int:
+    query = select(func.count()).select_from(Incident).where(Incident.state != "resolved")
+    if team_ids:
+        query = query.where(Incident.team_id.in_(team_ids))
+    return int(session.scalar(query) or 0)
+
+
 def latest_paged_incident(session: Session, user_id: str, channels: tuple[str, ...]) -> Incident | None:
     """The incident most recently paged to this user on these channels (SMS "ack" with no number).
 

@@ -42,3 +42,27 @@ def test_a_bare_resolve_acts_on_the_last_page_not_the_last_update(
         h.queue.run_due()
         assert h.ok("GET", f"incidents/{second}/")["state"] == "resolved"
         assert h.ok("GET", f"incidents/{first}/")["state"] == "acknowledged"
+
+
+def test_incidents_says_when_the_list_is_not_all(sqlite_url: str, fixtures_dir: Path) -> None:
+    """During a storm the list is the newest ten: it must not read as if those were all."""
+    with slack_world(sqlite_url, fixtures_dir) as w:
+        h = w.h
+        a = person(h, 1, channels=[{"type": "sms", "important": False}])
+        h.ok("PATCH", f"users/{a}/", {"slack_user_id": "UA"})
+        w.slack.add_user("UA")
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        link = integration(h, "E001")["link"]
+        for n in range(12):
+            fire(h, link, f"disk full on db-{n}")
+        h.queue.run_due()
+        w.command("incidents", user="UA")
+        [answer] = w.ephemeral_texts("UA")
+        assert "#12 [firing] disk full on db-11" in answer and "#3 [firing]" in answer
+        assert "#2 [firing]" not in answer
+        assert "12 open" in answer, answer
+
+        w.command("resolve 12", user="UA")
+        w.command("incidents", user="UA")
+        answer = w.ephemeral_texts("UA")[-1]
+        assert "11 open" in answer and "#2 [firing]" in answer, answer
