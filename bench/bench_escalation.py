@@ -1,7 +1,8 @@
 """Escalation on the production shape: `tocsin serve` + two `tocsin worker`s, PostgreSQL and Redis.
 
 Measures, from the database's own timestamps:
-  1. first page: incident committed → its first delivery sent, at about 100 incidents/s;
+  1. first page: incident committed → its first delivery sent (a Slack DM through slack-sdk to a
+     loopback fake Slack Web API), at about 100 incidents/s;
   2. lateness of a 10 s `wait` step: second page sent − (opened + 10 s);
   3. acknowledge: request latency, and pages sent after an acknowledgement committed (must be 0).
 
@@ -19,6 +20,7 @@ from common import pct, production
 from sqlalchemy import create_engine, select, text
 
 from engine.db import Delivery, Incident
+from tests.fakes.slack_api import FakeSlackApi
 
 TOKEN = "bench-token"
 
@@ -30,8 +32,14 @@ def main() -> None:
     parser.add_argument("--acks", type=int, default=50)
     args = parser.parse_args()
 
-    with production("tocsin_bench", redis_db=12, workers=2, token=TOKEN) as tocsin:
+    # Pages go to Slack DMs on a loopback fake Slack Web API, through the real slack-sdk client.
+    with (
+        FakeSlackApi() as slack,
+        production("tocsin_bench", redis_db=12, workers=2, token=TOKEN, extra_env=slack_env(slack)) as tocsin,
+    ):
         base, url = tocsin.base, tocsin.database_url
+        for n in (1, 2):
+            slack.add_user(f"US{n}", email=f"u{n}@example.com")
         link = _configure(base)
         time.sleep(2)  # workers up
         opened = _fire(link, args.incidents, args.rate)
@@ -39,7 +47,9 @@ def main() -> None:
         first, lateness = _first_pages(url)
         acks, late_pages = _acks(base, url, link, args.acks)
     logs = tocsin.logs
+    dms = sum(1 for m in slack.messages() if m.channel.startswith("D"))
     print(f"incidents: {len(opened)} at {args.rate:.0f}/s; PostgreSQL, Redis, 2 RQ workers; logs in {logs}")
+    print(f"fake Slack received {dms} DM pages and {len(slack.requests)} Web API calls in all")
     print(
         f"first page    p50 {pct(first, 0.5) * 1000:7.0f} ms   p99 {pct(first, 0.99) * 1000:7.0f} ms   max {max(first) * 1000:7.0f} ms"
     )
@@ -51,13 +61,23 @@ def main() -> None:
     )
 
 
+def slack_env(slack: FakeSlackApi) -> dict[str, str]:
+    return {
+        "TOCSIN_SLACK_BOT_TOKEN": "xoxb-fake-bot-token",
+        "TOCSIN_SLACK_SIGNING_SECRET": "bench-signing-secret",
+        "TOCSIN_SLACK_API_URL": slack.base_url,
+    }
+
+
 def _configure(base: str) -> str:
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as api:
         api.post("/api/v1/teams/", json={"id": "T001", "name": "Bench"}).raise_for_status()
         for n in (1, 2):
-            api.post(
-                "/api/v1/users/",
-                json={"id": f"U{n}", "name": f"U{n}", "username": f"u{n}", "team_ids": ["T001"]},
+            user = {"id": f"U{n}", "name": f"U{n}", "username": f"u{n}", "team_ids": ["T001"]}
+            api.post("/api/v1/users/", json={**user, "slack_user_id": f"US{n}"}).raise_for_status()
+            channels = [{"type": "slack", "slack_user_id": f"US{n}", "important": False}]
+            api.put(
+                f"/api/v1/users/U{n}/notification_channels/", json={"notification_channels": channels}
             ).raise_for_status()
         steps = [
             {"type": "notify_persons", "persons": ["U1"]},

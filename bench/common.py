@@ -79,7 +79,13 @@ class Tocsin:
 
 
 @contextmanager
-def production(name: str, redis_db: int, workers: int, token: str = "bench-token") -> Iterator[Tocsin]:
+def production(
+    name: str,
+    redis_db: int,
+    workers: int,
+    token: str = "bench-token",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Tocsin]:
     """`tocsin serve` and ``workers`` `tocsin worker`s on a throw-away PostgreSQL database and a flushed
     Redis database; everything is stopped and dropped afterwards."""
     import redis
@@ -97,6 +103,7 @@ def production(name: str, redis_db: int, workers: int, token: str = "bench-token
             TOCSIN_PUBLIC_URL=base,
             TOCSIN_API_TOKEN=token,
             TOCSIN_LOG_LEVEL="WARNING",
+            **(extra_env or {}),
         )
         try:
             procs.append(spawn(["serve", "--port", str(port)], env, logs / "serve.log"))
