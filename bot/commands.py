@@ -1,8 +1,8 @@
 """Typed commands from Slack ``/oncall`` text, Telegram commands and SMS replies: one parser for all.
 
-Slack passes the text after the command, with ``&amp;``/``&lt;``/``&gt;`` decoded and mentions kept as
-``<@U123|name>``. Telegram adds ``/ack@TocsinBot``, ``/ack_12`` (clickable in a message) and ``/start <code>``
-(the ``t.me/<bot>?start=<code>`` deep link, meaning ``link``). SMS adds ``12a``, ``a 12``, ``r 12``; a bare
+Slack passes the text after the command (its ``&amp;``/``&lt;``/``&gt;`` decoded by the Slack adapter),
+mentions kept as ``<@U123|name>``. Telegram adds ``/ack@TocsinBot``, ``/ack_12`` (clickable in a message)
+and ``/start <code>`` (the ``t.me/<bot>?start=<code>`` deep link, meaning ``link``). SMS adds ``12a``, ``a 12``, ``r 12``; a bare
 ``ack`` has ``number`` None, meaning the latest incident sent to this person. ``parse`` never raises: text
 it cannot read becomes ``Unknown`` or ``Malformed`` carrying a message to show as it is.
 """

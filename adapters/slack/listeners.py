@@ -167,7 +167,7 @@ class SlackBot:
         self.deliver(identity, replies, confirm_changes=True)
 
     def on_command(self, body: dict[str, Any], respond: Callable[..., Any]) -> None:
-        text = str(body.get("text") or "")
+        text = unescape_command_text(str(body.get("text") or ""))
         identity = ChatIdentity(
             Provider.SLACK, str(body.get("user_id")), str(body.get("channel_id")), body.get("user_name")
         )
@@ -192,6 +192,14 @@ class SlackBot:
             )
             return Reply(text, ephemeral=True)
         return self.conversation.link_by_email(identity, profile.get("email"))
+
+
+def unescape_command_text(text: str) -> str:
+    """``/oncall`` text as typed: Slack sends it escaped like any message (``&amp;`` ``&lt;`` ``&gt;``),
+    and Tocsin escapes again wherever it shows text, so a title would read ``&amp;lt;`` on the card.
+    Mentions (``<@U123|ana>``) use real angle brackets and are kept; ``&amp;`` goes last so ``&amp;lt;``
+    (a typed ``&lt;``) stays ``&lt;``."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def build_bolt_app(settings: Settings, bot: SlackBot, executor: Executor) -> App:
