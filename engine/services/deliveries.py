@@ -7,6 +7,7 @@ row once and records what the provider said.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -29,6 +30,8 @@ from engine.ports import BundledIncident, Job, Notifier, Page
 from engine.rules.planning import PlannedNotification, plan_notifications
 from engine.services import bundling, phones, timeline
 from engine.services.deps import Deps
+
+log = logging.getLogger(__name__)
 
 SEND = "delivery.send.v1"
 MAX_ATTEMPTS = 6
@@ -287,6 +290,13 @@ def _send(
         result = notifier.send(page)
     except DeliveryFailed as exc:
         _record_failure(uow, deps, delivery, incident, user, exc, now)
+        return
+    except Exception as exc:
+        # The provider edge. Unhandled, the transaction rolled back the attempt count, so the sweeper
+        # re-sent the page every pass without bound, with nothing on the timeline and no next rule.
+        log.exception("delivery %s by %s failed unexpectedly", delivery.id, delivery.channel)
+        failed = DeliveryFailed(f"unexpected error ({exc.__class__.__name__})", retryable=True)
+        _record_failure(uow, deps, delivery, incident, user, failed, now)
         return
     for other, other_incident in bundled:
         other.attempts += 1

@@ -209,3 +209,31 @@ def test_bare_ack_after_the_texted_incident_was_resolved_touches_no_other_incide
         assert reply.status_code == 200
         assert state(h, elsewhere) == "firing"
         assert "#1" in reply.text and "resolved" in reply.text
+
+
+def test_an_unreadable_answer_from_twilio_is_retried_a_few_times_then_falls_through(sqlite_url: str) -> None:
+    from tests.fakes.http_fake import Reply
+
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(
+            h,
+            1,
+            [SMS, CALL],
+            default_rules=[
+                {"type": "notify_by_sms"},
+                {"type": "wait", "duration": 900},
+                {"type": "notify_by_phone_call"},
+            ],
+        )
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        # A proxy in the way answers 200 with a login page instead of Twilio's JSON.
+        html = Reply(status=200, body=b"<html>Sign in</html>", headers={"Content-Type": "text/html"})
+        fake.fail_next(r".*/Messages\.json", html, times=None, method="POST")
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.advance(600)
+        tries = len(fake.requests_to(r".*/Messages\.json"))
+        assert 1 < tries <= 6
+        [row] = deliveries(h, "sms")
+        assert row.status == "failed"
+        assert any("sms to User 1 failed" in t for t in timeline_texts(h, incident))
+        assert [c.to for c in fake.calls()] == ["+15555550101"]  # the next rule, long before 900 s
