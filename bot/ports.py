@@ -18,11 +18,17 @@ class MessageRef:
     thread_id: str | None = None
 
 
+# The ``provider_code`` of the DeliveryFailed an edit raises when the card message is gone (deleted by
+# someone, or by a retention policy): the card is posted afresh instead.
+MESSAGE_GONE = "message_not_found"
+
+
 class ChatPublisher(Protocol):
     """One chat provider's card operations.
 
     Each raises :class:`engine.errors.DeliveryFailed` (``retryable``, ``retry_after``) when the provider
-    refuses; "not modified" answers count as success.
+    refuses; "not modified" answers count as success; ``edit_card`` on a message that no longer exists
+    raises it with ``provider_code`` :data:`MESSAGE_GONE`.
     """
 
     provider: str

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 
 from bot.cards import Card, build_card
-from bot.ports import ChatPublisher, MessageRef
+from bot.ports import MESSAGE_GONE, ChatPublisher, MessageRef
 from engine.errors import DeliveryFailed
 from engine.model.snapshot import IncidentSnapshot, TimelineLine
 from engine.services import chat_messages, incidents, snapshots
@@ -101,7 +101,13 @@ class CardPublisher:
             else:
                 ref = MessageRef(chat_id, slot.message_id, slot.thread_id)
                 if slot.card_digest != digest:
-                    publisher.edit_card(ref, card)
+                    try:
+                        publisher.edit_card(ref, card)
+                    except DeliveryFailed as exc:
+                        if exc.provider_code != MESSAGE_GONE:
+                            raise
+                        # The card was deleted: post it again, or the chat loses the incident for good.
+                        ref = publisher.post_card(chat_id, card)
                     shown = digest
             for line in snap.timeline:
                 if line.id > done and line.kind in THREAD_KINDS:

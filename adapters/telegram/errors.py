@@ -15,6 +15,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.ports import MESSAGE_GONE
 from engine.errors import DeliveryFailed
 
 NOT_MODIFIED = "message is not modified"
@@ -56,7 +57,10 @@ def delivery_failed(exc: TelegramError, what: str) -> DeliveryFailed:
             f"{what}: the bot token is invalid", retryable=False, provider_code="invalid_token"
         )
     if isinstance(exc, BadRequest):
-        return DeliveryFailed(f"{what}: {exc.message}", retryable=False, provider_code="bad_request")
+        # "Message to edit not found": the card was deleted (the publisher posts it again).
+        gone = "message to edit not found" in exc.message.lower()
+        code = MESSAGE_GONE if gone else "bad_request"
+        return DeliveryFailed(f"{what}: {exc.message}", retryable=False, provider_code=code)
     if isinstance(exc, NetworkError):  # includes TimedOut
         return DeliveryFailed(f"{what}: {exc.message}", retryable=True, provider_code="network")
     return DeliveryFailed(f"{what}: {exc.message}", retryable=True, provider_code="telegram")

@@ -68,3 +68,27 @@ def test_ten_long_alert_titles_fit_one_section(sqlite_url: str, fixtures_dir: Pa
         texts = mrkdwn_texts(blocks_of(card))
         assert any("Disk9_" in t for t in texts)
         assert max(len(t) for t in texts) <= 3000, sorted(len(t) for t in texts)[-3:]
+
+
+def test_a_deleted_card_is_posted_again(sqlite_url: str, fixtures_dir: Path) -> None:
+    """Someone deleted the card (or a retention policy did): the next change posts a fresh one instead
+    of failing every edit for good and leaving the channel without the incident."""
+    with slack_world(sqlite_url, fixtures_dir) as w:
+        setup(w)
+        w.h.ok("PATCH", "users/U001/", {"slack_user_id": "UA"})
+        w.slack.add_user("UA")
+        incident = fire(w.h, integration(w.h, "E001")["link"], "disk full")
+        w.h.queue.run_due()
+        [old] = w.cards()
+        w.slack.fail_next_call("chat.update", "message_not_found", channel=CHANNEL)
+        w.command(f"ack {w.h.ok('GET', f'incidents/{incident}/')['number']}", user="UA")
+        w.h.queue.advance(60)
+        cards = w.cards()
+        assert len(cards) == 2 and cards[0].ts == old.ts
+        assert "ACKNOWLEDGED by User 1" in json.dumps(blocks_of(cards[1]))
+        timeline = w.h.ok("GET", f"incidents/{incident}/timeline/")["results"]
+        assert not [e for e in timeline if "chat card not updated" in e["text"]]
+        # Later changes edit the new card.
+        w.command("resolve 1", user="UA")
+        w.h.queue.advance(60)
+        assert len(w.cards()) == 2 and "RESOLVED by User 1" in json.dumps(blocks_of(w.cards()[1]))

@@ -38,3 +38,22 @@ def test_a_pressed_page_shows_the_new_state(sqlite_url: str, monkeypatch: pytest
         # The group card is the publisher's and was updated as usual, once.
         [card] = th.cards(GROUP)
         assert "RESOLVED by User 1" in card.text
+
+
+def test_a_deleted_group_card_is_posted_again(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with telegram_harness(sqlite_url, monkeypatch) as th:
+        h = th.h
+        a = person(h, 1, [{"type": "sms"}])
+        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
+        th.link(a, ANA)
+        incident = fire(h, integration(h, None)["link"], "disk full")
+        h.queue.advance(30)
+        [old] = th.cards(GROUP)
+        th.api.fail_next_call("editMessageText", 400, "Bad Request: message to edit not found", chat_id=GROUP)
+        th.command("/ack 1", chat_id=GROUP, from_user_id=ANA)
+        h.queue.advance(60)
+        cards = [c for c in th.cards(GROUP) if c.reply_markup]
+        assert len(cards) == 2 and cards[0].message_id == old.message_id
+        assert "ACKNOWLEDGED by User 1" in cards[1].text
+        timeline = h.ok("GET", f"incidents/{incident}/timeline/")["results"]
+        assert not [e for e in timeline if "chat card not updated" in e["text"]]
