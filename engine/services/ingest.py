@@ -10,11 +10,11 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,13 @@ class IngestResult:
     # The key the (first) alert was grouped under: what PagerDuty senders get back as ``dedup_key``,
     # which matters when they sent none and Tocsin generated one.
     group_key: str | None = None
+
+
+# An identical body within this time of the first is a sender's retry (or an HA pair's twin) and is
+# answered as a duplicate. Later it is a repeat notification: still a duplicate while what it opened is
+# open, processed again once that was resolved. Tocsin's own alerts (missed heartbeats) stay duplicates
+# for good: each names its outage.
+DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
 def body_hash(payload: Any) -> str:
@@ -145,20 +152,28 @@ def _ingest_once(
             AlertPayload.integration_id == integration.id, AlertPayload.body_hash == digest
         )
     )
-    if existing is not None:
+    own = source is Source.TOCSIN
+    if existing is not None and _is_retry(session, existing, now, own):
         return _duplicate(session, existing)
     parsed = parse()
 
-    stored = AlertPayload(
-        id=new_id("P"),
-        integration_id=integration.id,
-        body_hash=digest,
-        payload=payload,
-        headers=dict(headers),
-        received_at=now,
-    )
-    session.add(stored)
-    own = source is Source.TOCSIN
+    if existing is not None:
+        # The same body long after the first, and what it opened is resolved: a repeat notification
+        # from a sender whose alert still fires (Alertmanager's repeat_interval) after someone resolved
+        # the incident by hand. Processed again, it opens a new incident instead of being swallowed.
+        stored = existing
+        stored.headers = dict(headers)
+        stored.received_at = now
+    else:
+        stored = AlertPayload(
+            id=new_id("P"),
+            integration_id=integration.id,
+            body_hash=digest,
+            payload=payload,
+            headers=dict(headers),
+            received_at=now,
+        )
+        session.add(stored)
     if not own:
         # What templates are checked against when they are saved; Tocsin's own alerts are not examples.
         integration.last_payload = payload if isinstance(payload, dict) else {"payload": payload}
@@ -335,8 +350,28 @@ def _route(ctx: _Context, incident: Incident) -> None:
         timeline.record(session, incident.id, ctx.now, TimelineKind.TEMPLATE_ERROR, problem)
 
 
+def _latest_alert(session: Session, existing: AlertPayload) -> Alert | None:
+    """The first alert of the payload's latest processing (a repeat may have opened a newer incident)."""
+    latest = session.scalar(select(func.max(Alert.updated_at)).where(Alert.payload_id == existing.id))
+    return session.scalar(
+        select(Alert)
+        .where(Alert.payload_id == existing.id, Alert.updated_at == latest)
+        .order_by(Alert.received_at)
+        .limit(1)
+    )
+
+
+def _is_retry(session: Session, existing: AlertPayload, now: datetime, own: bool) -> bool:
+    """An identical body is a retry unless it comes after :data:`DUPLICATE_WINDOW` and what it opened
+    last time has been resolved since: then it is the sender saying "still firing"."""
+    if own or now - existing.received_at < DUPLICATE_WINDOW:
+        return True
+    alert = _latest_alert(session, existing)
+    return alert is None or alert.incident.state != IncidentState.RESOLVED
+
+
 def _duplicate(session: Session, existing: AlertPayload) -> IngestResult:
-    alert = session.scalar(select(Alert).where(Alert.payload_id == existing.id).order_by(Alert.received_at))
+    alert = _latest_alert(session, existing)
     incident_id = alert.incident_id if alert else None
     return IngestResult(
         IngestOutcome.DUPLICATE,
