@@ -20,9 +20,13 @@ class ConsoleNotifier:
         self.sent: list[Page] = []
 
     def send(self, page: Page) -> SendResult:
-        kind = "IMPORTANT page" if page.important else "page"
         via = page.channel if page.address is None else f"{page.channel} {page.address}"
-        line = f"[tocsin] {kind} to {page.user_name} via {via}: #{page.incident_number} {page.title} — {page.link}"
+        if page.kind == "update":
+            # Someone already paged is told the incident changed: not a page, nothing to act on.
+            line = f"[tocsin] update to {page.user_name} via {via}: #{page.incident_number} {page.text}"
+        else:
+            kind = "IMPORTANT page" if page.important else "page"
+            line = f"[tocsin] {kind} to {page.user_name} via {via}: #{page.incident_number} {page.title} — {page.link}"
         with self._lock:
             self.sent.append(page)
             stream = self._stream or sys.stdout

@@ -53,6 +53,10 @@ def test_ack_stops_the_chain(database_url: str) -> None:
         assert pages == [(0.0, a, "console", "page")]
         # The person already paged is told, on the channel that reached them; nobody else is.
         assert [s for s in sent(h) if s[3] == "update"] == [(600.0, a, "console", "update")]
+        # The console says it is an update, not another page.
+        assert "[tocsin] update to User 1 via console: #1 " in h.console.getvalue()
+        assert "acknowledged by" in h.console.getvalue().split("[tocsin] update to User 1", 1)[1]
+        assert h.console.getvalue().count("[tocsin] page to User 1") == 1
         again = h.api("POST", f"incidents/{incident}/acknowledge/")
         assert again.status_code == 409
         assert again.json()["state"] == "acknowledged"
