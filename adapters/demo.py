@@ -187,7 +187,7 @@ def run_demo(base_settings: Settings, keep_running: bool, port: int | None = Non
             console.rule("Still running (Ctrl-C to stop)")
             console.print(
                 f"curl -H 'Content-Type: application/json' --data-binary @{_shown(demo.examples / 'grafana_alert.json')} "
-                f"{demo.api('integrations/I001/')['link']}"
+                f"{demo.api(f'integrations/{DEMO_INTEGRATION}/')['link']}"
             )
             console.print(f"API token: {settings.api_token}")
             while True:

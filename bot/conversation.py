@@ -22,6 +22,14 @@ from engine.services.deps import Deps
 from engine.services.incidents import Actor
 
 PHONE_CHANNELS = ("sms", "phone_call")
+# What to type, for the answer to a command that named no incident.
+_EXAMPLES = {
+    "acknowledge": "ack 12",
+    "unacknowledge": "unack 12",
+    "resolve": "resolve 12",
+    "silence": "silence 12 1h",
+    "unsilence": "unsilence 12",
+}
 LIST_MAX = 10  # incidents listed by `incidents`
 
 
@@ -155,7 +163,8 @@ class Conversation:
     ) -> list[Reply]:
         ref = str(number) if number is not None else self._latest_for(person)
         if ref is None:
-            return [Reply(f"{verb} which incident? Add its number, e.g. `{verb[:3]} 12`.", ephemeral=True)]
+            example = _EXAMPLES.get(verb, f"{verb} 12")
+            return [Reply(f"{verb} which incident? Add its number, e.g. `{example}`.", ephemeral=True)]
         try:
             action(ref)
         except TocsinError as exc:

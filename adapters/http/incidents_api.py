@@ -102,6 +102,14 @@ def apply_action(request: Request, caller: Caller, ref: str, action: Callable[[A
     return incident_id
 
 
+def _day(text: str, name: str) -> date:
+    """A day from ``2026-02-01`` or from a datetime such as ``2026-02-01T23:00:00Z`` (its date)."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+    except ValueError as exc:
+        raise ApiError(400, f"{name} must be a date like 2026-02-01 (or a datetime), not {text!r}") from exc
+
+
 def _label_pair(text: str) -> tuple[str, str]:
     key, sep, value = text.partition(":")
     if not sep or not key.strip():
@@ -144,14 +152,15 @@ def build_router() -> APIRouter:
     @router.get("/incidents/stats/")
     def get_stats(
         request: Request,
-        from_: date = Query(alias="from", description="first day, e.g. 2026-02-01"),
-        to: date = Query(description="last day (inclusive)"),
+        from_: str = Query(alias="from", description="first day, e.g. 2026-02-01 (a datetime's date counts)"),
+        to: str = Query(description="last day, inclusive (a datetime's date counts)"),
         time_zone: str = Query("UTC", description="zone for day buckets"),
         caller: Caller = Depends(authenticate),
     ) -> dict[str, Any]:
         runtime = runtime_of(request)
         team_id = None if caller.is_admin else caller.team_id
-        return stats.stats(runtime.deps, from_, to, time_zone, team_id).as_dict()
+        first, last = _day(from_, "from"), _day(to, "to")
+        return stats.stats(runtime.deps, first, last, time_zone, team_id).as_dict()
 
     @router.get("/incidents/{ref}/")
     def get_incident(ref: str, request: Request, caller: Caller = Depends(authenticate)) -> dict[str, Any]:

@@ -97,6 +97,9 @@ def build_router() -> APIRouter:
         integration_id: str | None = None,
         route_id: str | None = None,
         labels: list[str] = Query(default_factory=list, description="key:value", max_length=20),
+        label: list[str] = Query(
+            default_factory=list, description="the same, as incidents/ names it", max_length=20
+        ),
         caller: Caller = Depends(authenticate),
     ) -> dict[str, Any]:
         filters = IncidentFilters(
@@ -105,7 +108,7 @@ def build_router() -> APIRouter:
             integration_id=integration_id,
             from_=None,
             to=None,
-            label=labels,
+            label=labels + label,
         )
         query = filters.query(caller)
         if route_id:

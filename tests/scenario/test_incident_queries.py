@@ -81,6 +81,7 @@ def test_alert_groups_alias_lists_and_acts_in_oncall_shape(database_url: str) ->
         assert groups["count"] == 3
         assert {g["state"] for g in groups["results"]} == {"new"}
         assert _ids(h.ok("GET", "alert_groups", params={"labels": "service:db"})) == {disk, latency}
+        assert _ids(h.ok("GET", "alert_groups/", params={"label": "service:db"})) == {disk, latency}
 
         acked = h.ok("POST", f"alert_groups/{cpu}/acknowledge")  # OnCall's docs write no trailing slash
         assert acked["state"] == "acknowledged" and acked["acknowledged_by"]

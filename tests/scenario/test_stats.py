@@ -68,3 +68,10 @@ def test_stats_match_hand_computed_numbers(database_url: str) -> None:
         )
         assert bad.status_code == 422
         assert bad.json()["field"] == "time_zone"
+        # A datetime counts by its date; anything else is a clear 400.
+        same = h.ok(
+            "GET", "incidents/stats/", params={"from": "2026-02-01T00:00:00Z", "to": "2026-02-03T23:00:00Z"}
+        )
+        assert same["incidents_total"] == stats["incidents_total"] == 3
+        nonsense = h.api("GET", "incidents/stats/", params={"from": "yesterday", "to": "2026-02-03"})
+        assert nonsense.status_code == 400 and "from must be a date" in nonsense.json()["detail"]
