@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 _ZONES = available_timezones()
 Id = str
@@ -16,17 +17,36 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_SLACK_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")
+
+
+def _slack_channel(value: str | None) -> str | None:
+    """A channel's ID, not its name: Slack answers a post to ``#ops`` with the ID, and edits need the ID,
+    so a name would make every card update post a new card."""
+    if value is None or value == "":
+        return None
+    if not _SLACK_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Slack channel ID; use the ID (like C0123ABCD, from the channel's "
+            "details in Slack), not its name"
+        )
+    return value
+
+
+SlackChannelId = Annotated[str | None, AfterValidator(_slack_channel)]
+
+
 class TeamIn(Body):
     id: Id | None = Field(default=None, min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
     primary_schedule_id: str | None = None
 
 
 class TeamPatch(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
     primary_schedule_id: str | None = None
 
@@ -102,7 +122,7 @@ IntegrationType = Literal[
 
 class RouteTarget(Body):
     escalation_chain_id: str | None = None
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
 
 
@@ -113,7 +133,7 @@ class IntegrationIn(Body):
     team_id: str | None = None
     templates: dict[str, Any] | None = None
     grouping: dict[str, Any] | None = None
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
     heartbeat_interval: int | None = Field(default=None, ge=10)
     default_route: RouteTarget | None = None
@@ -125,7 +145,7 @@ class IntegrationPatch(Body):
     team_id: str | None = None
     templates: dict[str, Any] | None = None
     grouping: dict[str, Any] | None = None
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
     heartbeat_interval: int | None = Field(default=None, ge=10)
     default_route: RouteTarget | None = None
@@ -138,7 +158,7 @@ class RouteIn(Body):
     routing_regex: str | None = None
     position: int | None = Field(default=None, ge=0)
     escalation_chain_id: str | None = None
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
 
 
@@ -147,7 +167,7 @@ class RoutePatch(Body):
     routing_regex: str | None = None
     position: int | None = Field(default=None, ge=0)
     escalation_chain_id: str | None = None
-    slack_channel_id: str | None = None
+    slack_channel_id: SlackChannelId = None
     telegram_chat_id: str | None = None
 
 

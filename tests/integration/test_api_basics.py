@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.support.harness import harness, seed_team
 
 
@@ -77,3 +79,14 @@ def test_health_and_openapi(sqlite_url: str) -> None:
         spec = h.client.get("/openapi.json").json()
         assert "/api/v1/teams/" in spec["paths"]
         assert "/integrations/v1/{type_name}/{token}/" in spec["paths"]
+
+
+def test_a_slack_channel_name_is_refused_with_how_to_find_the_id(sqlite_url: str) -> None:
+    with harness(sqlite_url) as h:
+        bad = h.api("POST", "teams/", {"id": "T9", "name": "Ops", "slack_channel_id": "#ops"})
+        assert bad.status_code == 422
+        assert "not a Slack channel ID" in json.dumps(bad.json())
+        assert h.api("GET", "teams/T9/").status_code == 404  # nothing stored
+        assert h.ok("POST", "teams/", {"id": "T9", "name": "Ops", "slack_channel_id": "C0123ABCD"})
+        assert h.api("PATCH", "teams/T9/", {"slack_channel_id": "general"}).status_code == 422
+        assert h.ok("GET", "teams/T9/")["slack_channel_id"] == "C0123ABCD"
