@@ -40,6 +40,10 @@ def _send(deps: Deps, args: JobArgs) -> None:
     deliveries.handle_send(deps, str(args["delivery_id"]))
 
 
+def _recall(deps: Deps, args: JobArgs) -> None:
+    deliveries.handle_recall(deps, str(args["delivery_id"]), str(args.get("reason") or "closed"))
+
+
 def _publish(deps: Deps, args: JobArgs) -> None:
     """Update the incident's chat cards; a provider failure retries later or lands on the timeline."""
     if deps.publisher is None:
@@ -105,6 +109,7 @@ def _sweep(deps: Deps, _args: JobArgs) -> None:
 HANDLERS: dict[str, Callable[[Deps, JobArgs], None]] = {
     escalation.TICK: _tick,
     deliveries.SEND: _send,
+    deliveries.RECALL: _recall,
     SWEEP: _sweep,
     PUBLISH: _publish,
     webhooks.CALL: _webhook,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from engine.model.schedule import ShiftInterval
 
@@ -55,6 +55,9 @@ class Capabilities:
     cap_channels: tuple[str, ...] = ()
     # Pages for several incidents to one address within this many seconds go out as one message.
     bundle_seconds: float | None = None
+    # A sent page still on its way (a ringing call) can be withdrawn once nobody needs it: the
+    # notifier is also a ``Recaller``.
+    recall: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,16 @@ class Notifier(Protocol):
     capabilities: Capabilities
 
     def send(self, page: Page) -> SendResult: ...
+
+
+@runtime_checkable
+class Recaller(Protocol):
+    """Withdraws a page the provider accepted but has not yet put in front of the person."""
+
+    def recall(self, provider_id: str) -> None:
+        """Stop ``provider_id`` if it is still on its way (a call still queued or ringing); a page that
+        already reached the person (an answered call) is left alone. Raises ``DeliveryFailed``."""
+        ...
 
 
 class TemplateRenderer(Protocol):

@@ -84,6 +84,7 @@ def _capabilities(channel: str, max_text: int, options: TwilioOptions) -> Capabi
         cap_channels=PHONE_CHANNELS,
         bundle_seconds=SMS_BUNDLE_SECONDS if channel == "sms" else None,
         updates=channel == "sms",
+        recall=channel == "phone_call",
     )
 
 
@@ -140,6 +141,13 @@ class TwilioCallNotifier(_TwilioNotifier):
         except (TwilioException, RequestException) as exc:
             raise delivery_failed(exc) from exc
         return SendResult(provider_id=call.sid, status="sent")
+
+    def recall(self, provider_id: str) -> None:
+        """Cancel a call still queued or ringing; Twilio leaves an answered call alone."""
+        try:
+            self._client.calls(provider_id).update(status="canceled")
+        except (TwilioException, RequestException) as exc:
+            raise delivery_failed(exc) from exc
 
 
 def sms_pacer() -> Pacer:

@@ -26,7 +26,7 @@ from engine.model.notification import (
     NotificationSettings,
     parse_notification_settings,
 )
-from engine.ports import BundledIncident, Job, Notifier, Page
+from engine.ports import BundledIncident, Job, Notifier, Page, Recaller
 from engine.rules.planning import PlannedNotification, plan_notifications
 from engine.services import bundling, phones, timeline
 from engine.services.deps import Deps
@@ -34,9 +34,11 @@ from engine.services.deps import Deps
 log = logging.getLogger(__name__)
 
 SEND = "delivery.send.v1"
+RECALL = "delivery.recall.v1"
 MAX_ATTEMPTS = 6
 CONSOLE = "console"
 OPEN_STATUSES = ("pending", "retrying")
+ANSWERED = "answered_with"  # in a call's data once the callee pressed a key: it reached them
 
 
 def send_job(delivery_id: str, run_at: datetime | None = None, attempt: int = 0) -> Job:
@@ -149,6 +151,48 @@ def cancel_pending(
             _close(delivery, "cancelled", reason, now)
             cancelled += 1
     return cancelled
+
+
+def recall_under_way(uow: UnitOfWork, deps: Deps, incident_id: str, reason: str) -> None:
+    """Withdraw this incident's pages still on their way (calls still ringing), after commit.
+
+    Acknowledging, resolving or silencing must stop every phone at once, not leave the rest of a team
+    ringing for half a minute after the first person answered.
+    """
+    for delivery in uow.session.scalars(
+        select(Delivery).where(Delivery.incident_id == incident_id, Delivery.status == "sent")
+    ):
+        notifier = deps.notifiers.get(delivery.channel)
+        if notifier is None or not notifier.capabilities.recall or not delivery.provider_id:
+            continue
+        if not _is_page(delivery) or (delivery.data or {}).get(ANSWERED):
+            continue
+        job = Job(
+            kind=RECALL,
+            args={"delivery_id": delivery.id, "reason": reason},
+            id=f"recall-{delivery.id}",
+        )
+        uow.after_commit(partial(deps.queue.enqueue, job))
+
+
+def handle_recall(deps: Deps, delivery_id: str, reason: str) -> None:
+    """Stop one page still under way; one already answered or over is left as it is."""
+    with deps.db.unit() as uow:
+        delivery = uow.session.get(Delivery, delivery_id, with_for_update=True)
+        if delivery is None or delivery.status != "sent" or not delivery.provider_id:
+            return
+        if (delivery.data or {}).get(ANSWERED):
+            return
+        notifier = deps.notifiers.get(delivery.channel)
+        if notifier is None or not notifier.capabilities.recall or not isinstance(notifier, Recaller):
+            return
+        try:
+            notifier.recall(delivery.provider_id)
+        except DeliveryFailed as exc:
+            log.info("delivery %s not recalled: %s", delivery.id, exc.detail)
+            return
+        # Its "canceled" report comes later and is ignored: nobody needs the next rule any more.
+        _close(delivery, "cancelled", f"hung up: incident {reason}", deps.clock.now())
 
 
 def _is_page(delivery: Delivery) -> bool:

@@ -17,11 +17,10 @@ from engine.db import Delivery, Incident, User
 from engine.db.session import UnitOfWork
 from engine.model.incident import TimelineKind
 from engine.services import timeline
-from engine.services.deliveries import fall_through
+from engine.services.deliveries import ANSWERED, fall_through
 from engine.services.deps import Deps
 
 ENDED = ("delivered", "failed", "cancelled")
-ANSWERED = "answered_with"
 
 
 class Outcome(StrEnum):

@@ -283,6 +283,7 @@ def mark_resolved(
     incident.open_key = None
     apply_event(uow, deps, incident, Action.RESOLVE)
     deliveries.cancel_pending(uow.session, incident.id, now, "resolved")
+    deliveries.recall_under_way(uow, deps, incident.id, "resolved")
     timeline.record(
         uow.session,
         incident.id,

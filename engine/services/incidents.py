@@ -80,6 +80,7 @@ def mark_acknowledged(uow: UnitOfWork, deps: Deps, incident: Incident, actor: Ac
     incident.silenced_until = None
     escalation.apply_event(uow, deps, incident, Action.ACKNOWLEDGE)
     deliveries.cancel_pending(uow.session, incident.id, now, "acknowledged")
+    deliveries.recall_under_way(uow, deps, incident.id, "acknowledged")
     timeline.record(
         uow.session,
         incident.id,
@@ -155,6 +156,7 @@ def silence(deps: Deps, ref: str | int, actor: Actor, seconds: int) -> Incident:
         incident.acknowledged_by = None
         escalation.apply_event(uow, deps, incident, Silence(until))
         deliveries.cancel_pending(uow.session, incident.id, now, "silenced")
+        deliveries.recall_under_way(uow, deps, incident.id, "silenced")
         webhooks.fire(uow, deps, incident, "silenced")
         _record(
             uow,

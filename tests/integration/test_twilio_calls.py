@@ -161,3 +161,25 @@ def test_a_call_answered_after_someone_else_acknowledged_says_so(sqlite_url: str
         twiml = fake.answer_call(call.sid)
         assert "<Gather" not in twiml
         assert "Incident 1: HighCPU api-1, is acknowledged already." in twiml
+
+
+def test_an_acknowledgement_stops_the_other_phones_ringing(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [CALL])
+        b = person(h, 2, [CALL])
+        chain(h, [{"type": "notify_persons", "persons": [a, b]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.advance(2)  # calls are paced: one a second per account
+        calls = {c.to: c for c in fake.calls()}
+        first, second = calls["+15555550101"], calls["+15555550102"]
+        fake.send_call_status(second.sid, "ringing")
+        fake.send_gather_digits(first.sid, "1", url=gather_action(fake.answer_call(first.sid)))
+        assert state(h, incident) == "acknowledged"
+        h.queue.run_due()
+        assert fake.resource(second.sid).status == "canceled"  # User 2's phone stops ringing
+        assert fake.resource(first.sid).status == "in-progress"  # the caller who answered is not cut off
+        fake.send_call_status(second.sid, "canceled")
+        fake.send_call_status(first.sid, "completed")
+        rows = {d.user_id: d.status for d in deliveries(h, "phone_call")}
+        assert rows == {a: "delivered", b: "cancelled"}
+        assert not any("not reached" in t for t in timeline_texts(h, incident))
