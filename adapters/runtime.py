@@ -63,11 +63,15 @@ class Runtime:
         interval = self.settings.sweep_interval_seconds
 
         def loop() -> None:
-            while not stop.wait(interval):
+            # Sweep at once on start: a worker that comes back after Redis lost its jobs re-derives them
+            # now, not one interval later.
+            while True:
                 try:
                     jobs.sweep(self.deps)
                 except Exception:
                     log.exception("sweep failed")
+                if stop.wait(interval):
+                    return
 
         threading.Thread(target=loop, name="tocsin-sweeper", daemon=True).start()
         self._stops.append(stop)
