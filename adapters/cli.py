@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from adapters.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from adapters.runtime import Runtime
 
 app = typer.Typer(help="Tocsin: chat-first on-call and incident responder.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -47,6 +51,9 @@ def serve(
     config: Annotated[
         Path | None, typer.Option(help="YAML file to apply at start (as `tocsin apply`).")
     ] = None,
+    telegram_poll: Annotated[
+        bool, typer.Option(help="Also receive Telegram by long polling (no public URL needed).")
+    ] = False,
 ) -> None:
     """Run the HTTP API and webhooks; with no TOCSIN_REDIS_URL also the engine (embedded mode)."""
     import uvicorn
@@ -59,12 +66,33 @@ def serve(
     if config is not None:
         _apply_file(runtime, config, prune=False)
     runtime.start()
-    mode = "embedded engine" if runtime.embedded is not None else "RQ mode (run `tocsin worker`)"
+    stop_polling = _start_telegram_polling(runtime) if telegram_poll else None
+    mode = "embedded engine" if runtime.embedded is not None else "RQ mode: run `tocsin worker` too"
     logging.getLogger("tocsin").info("Tocsin on http://%s:%s (%s)", host, port, mode)
     try:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level=settings.log_level.lower())
     finally:
+        if stop_polling is not None:
+            stop_polling.set()
         runtime.stop()
+
+
+def _start_telegram_polling(runtime: Runtime) -> threading.Event:
+    """`serve --telegram-poll`: Telegram updates by long polling in a thread of the server."""
+    from adapters.telegram.cli import NotConfigured, serve_polling
+
+    if not runtime.settings.telegram_bot_token:
+        raise _fail("--telegram-poll needs TOCSIN_TELEGRAM_BOT_TOKEN", 2)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            serve_polling(runtime.providers, stop)
+        except NotConfigured as exc:
+            logging.getLogger("tocsin").error("telegram polling not started: %s", exc)
+
+    threading.Thread(target=run, name="tocsin-telegram-poll", daemon=True).start()
+    return stop
 
 
 @app.command()

@@ -37,8 +37,8 @@ def poll(loop: BotLoop, updates: TelegramUpdates, stop: threading.Event, timeout
     while not stop.is_set():
         try:
             batch = loop.call(partial(_get_updates, offset=offset, timeout=timeout), timeout=timeout + 30)
-        except TelegramError as exc:
-            log.warning("telegram: getUpdates failed: %s; retrying", exc)
+        except (TelegramError, TimeoutError) as exc:  # TimeoutError: the bot loop did not answer in time
+            log.warning("telegram: getUpdates failed: %s; retrying", exc or type(exc).__name__)
             stop.wait(5)
             continue
         for update in batch:
