@@ -100,11 +100,15 @@ def user_names(session: Session, ids: list[str]) -> list[str]:
     return list(session.scalars(select(User.name).where(User.id.in_(ids)).order_by(User.name))) if ids else []
 
 
+MAX_NUMBER = 2**31 - 1  # incidents.number is a 32-bit INTEGER
+
+
 def find_incident(session: Session, ref: str | int) -> Incident:
     """An incident by id or by number (chat and SMS use the number); ``#12`` works too."""
     text = str(ref).lstrip("#")
     incident = session.get(Incident, text)
-    if incident is None and text.isdigit():
+    # A number past the column's range names no incident (PostgreSQL would fail the query instead).
+    if incident is None and text.isdigit() and int(text) <= MAX_NUMBER:
         incident = session.scalar(select(Incident).where(Incident.number == int(text)))
     if incident is None:
         raise NotFound(f"incident {ref!r} does not exist")

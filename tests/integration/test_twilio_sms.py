@@ -237,3 +237,16 @@ def test_an_unreadable_answer_from_twilio_is_retried_a_few_times_then_falls_thro
         assert row.status == "failed"
         assert any("sms to User 1 failed" in t for t in timeline_texts(h, incident))
         assert [c.to for c in fake.calls()] == ["+15555550101"]  # the next rule, long before 900 s
+
+
+def test_a_reply_naming_an_impossibly_large_incident_number_gets_an_answer(database_url: str) -> None:
+    with twilio_harness(database_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.run_due()
+        reply = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="ack 99999999999")
+        assert reply.status_code == 200  # PostgreSQL's integer column overflowed: Twilio got a 500
+        assert "does not exist" in reply.text
+        assert state(h, incident) == "firing"
+        assert h.api("GET", "incidents/99999999999/").status_code == 404
