@@ -149,8 +149,18 @@ def _apply_file(runtime: object, file: Path, prune: bool) -> None:
     for change in changes:
         typer.echo(change.line())
     made = sum(1 for c in changes if c.action != "unchanged")
-    typer.echo(f"{made} change(s), {len(changes) - made} unchanged")
+    typer.echo(f"{made} change(s), {len(changes) - made} unchanged in {_database_shown(runtime)}")
     _print_integration_links(runtime, [c.obj_id for c in changes if c.kind == "integrations"])
+
+
+def _database_shown(runtime: object) -> str:
+    """The database written to, password hidden (a relative SQLite path is made absolute)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(runtime.settings.database_url)  # type: ignore[attr-defined]
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=True)
 
 
 def _print_integration_links(runtime: object, ids: list[str]) -> None:

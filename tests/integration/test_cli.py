@@ -49,6 +49,7 @@ def test_migrate_token_and_apply(tmp_path: Path) -> None:
     again = run(["apply", "-f", quickstart], db)
     assert again.returncode == 0
     assert "0 change(s)" in again.stdout
+    assert "unchanged in sqlite:///" + str(tmp_path) in again.stdout  # which database, absolute
     # Each run says where to send alerts, with the same URL both times.
     links = [line for line in applied.stdout.splitlines() if "/integrations/v1/alertmanager/" in line]
     assert len(links) == 1 and links[0].split()[0] == "I002"
