@@ -124,10 +124,11 @@ class NotForMe:  # a Telegram group command for another bot (/ack@OtherBot): sta
 Command = Who | Ack | Unack | Resolve | Silence | Unsilence | Incidents | Page | Override | Link | Help | Test
 ParseResult = Command | OptOut | OptIn | Unknown | Malformed | NotForMe
 
-# Twilio's default keywords. It acts on a body that is exactly one of them, in any case ("STOP PLEASE" is
-# not one), whatever we answer; recognising the same set keeps our records in step with the carrier.
+# Twilio's default keywords (REVOKE and OPTOUT too, for long codes). It acts on a body that is exactly one
+# of them, in any case ("STOP PLEASE" is not one), whatever we answer; recognising the same set keeps our
+# records in step with the carrier.
 _SMS_KEYWORDS: dict[str, Callable[[str], ParseResult]] = {
-    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"), OptOut),
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"), OptOut),
     **dict.fromkeys(("START", "UNSTOP", "YES"), OptIn),
     **dict.fromkeys(("HELP", "INFO"), lambda keyword: Help()),
 }

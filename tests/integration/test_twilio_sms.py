@@ -250,3 +250,25 @@ def test_a_reply_naming_an_impossibly_large_incident_number_gets_an_answer(datab
         assert "does not exist" in reply.text
         assert state(h, incident) == "firing"
         assert h.api("GET", "incidents/99999999999/").status_code == 404
+
+
+def test_twilios_other_opt_out_words_count_as_stop(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(
+            h,
+            1,
+            [SMS, CALL],
+            default_rules=[
+                {"type": "notify_by_sms"},
+                {"type": "wait", "duration": 300},
+                {"type": "notify_by_phone_call"},
+            ],
+        )
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        # Twilio's default opt-out words for long codes include REVOKE and OPTOUT; it stops our texts.
+        optout = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="optout")
+        assert "<Message>" not in optout.text
+        fire(h, integration(h, "E001")["link"])
+        h.queue.run_due()
+        assert fake.messages() == []
+        assert [c.to for c in fake.calls()] == ["+15555550101"]
