@@ -17,6 +17,7 @@ from adapters.http import (
     metrics,
     oncall_compat,
     schedules_api,
+    unconfigured,
 )
 from adapters.runtime import Runtime
 
@@ -50,6 +51,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for part in runtime.providers:
         if part.router is not None:
             app.include_router(part.router)
+    app.include_router(unconfigured.build_router({part.name for part in runtime.providers}))
     app.include_router(ingest.build_router())
     app.include_router(example_alert.build_router())
     app.include_router(schedules_api.build_router())

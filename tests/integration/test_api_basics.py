@@ -90,3 +90,23 @@ def test_a_slack_channel_name_is_refused_with_how_to_find_the_id(sqlite_url: str
         assert h.ok("POST", "teams/", {"id": "T9", "name": "Ops", "slack_channel_id": "C0123ABCD"})
         assert h.api("PATCH", "teams/T9/", {"slack_channel_id": "general"}).status_code == 422
         assert h.ok("GET", "teams/T9/")["slack_channel_id"] == "C0123ABCD"
+
+
+def test_a_providers_urls_say_it_is_not_configured(sqlite_url: str) -> None:
+    with harness(sqlite_url) as h:
+        seed_team(h, members=1)
+        for path, provider in (
+            ("/slack/events", "Slack"),
+            ("/telegram/webhook", "Telegram"),
+            ("/api/v1/users/U001/telegram_link_code/", "Telegram"),
+            ("/api/v1/users/U001/verify_phone/", "Twilio"),
+            ("/api/v1/users/U001/test_call/", "Twilio"),
+            ("/twilio/sms", "Twilio"),
+        ):
+            answer = h.client.post(path, json={})
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["error"] == "not_configured"
+            assert answer.json()["detail"].startswith(
+                f"{provider} is not configured on this Tocsin: set TOCSIN_"
+            )
+        assert h.client.post("/slack/nothing").status_code == 404
