@@ -88,7 +88,10 @@ class Alert(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
-    payload_id: Mapped[str | None] = mapped_column(ForeignKey("alert_payloads.id", ondelete="SET NULL"))
+    # Indexed: a duplicate delivery is answered from the alerts its payload touched.
+    payload_id: Mapped[str | None] = mapped_column(
+        ForeignKey("alert_payloads.id", ondelete="SET NULL"), index=True
+    )
     fingerprint: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text)
