@@ -35,6 +35,8 @@ XML = "application/xml"
 SMS_STATUS = {
     "sent": Outcome.SENT,
     "delivered": Outcome.DELIVERED,
+    # Some segments of a multi-part SMS arrived: the page reached the phone.
+    "partially_delivered": Outcome.DELIVERED,
     "failed": Outcome.FAILED,
     "undelivered": Outcome.FAILED,
 }

@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.db import Delivery, Incident, PhoneVerification, SmsOptOut, User
@@ -78,8 +79,13 @@ def confirm_verification(deps: Deps, user_id: str, code: str) -> User:
 
 def opt_out(deps: Deps, number: str) -> None:
     with deps.db.unit() as uow:
-        if uow.session.get(SmsOptOut, number) is None:
-            uow.session.add(SmsOptOut(phone_number=number, created_at=deps.clock.now()))
+        if uow.session.get(SmsOptOut, number) is not None:
+            return
+        try:
+            with uow.session.begin_nested():
+                uow.session.add(SmsOptOut(phone_number=number, created_at=deps.clock.now()))
+        except IntegrityError:
+            pass  # a second STOP from the same number, at the same moment: already recorded
 
 
 def opt_in(deps: Deps, number: str) -> None:

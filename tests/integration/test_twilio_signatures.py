@@ -107,3 +107,16 @@ def test_fixture_call_status_for_an_unknown_call_is_ignored(
     with twilio_harness(sqlite_url) as (h, fake):
         response = fake.post_webhook(public(h, "/twilio/voice/status"), _form(fixtures_dir, name))
         assert response.status_code == 204
+
+
+def test_a_partially_delivered_sms_counts_as_delivered(sqlite_url: str) -> None:
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        fire(h, integration(h, "E001")["link"])
+        h.queue.run_due()
+        [message] = fake.messages()
+        partial = [("MessageSid", message.sid), ("MessageStatus", "partially_delivered")]
+        assert fake.post_webhook(public(h, "/twilio/sms/status"), partial).status_code == 204
+        [row] = deliveries(h, "sms")
+        assert row.status == "delivered"

@@ -272,3 +272,33 @@ def test_twilios_other_opt_out_words_count_as_stop(sqlite_url: str) -> None:
         h.queue.run_due()
         assert fake.messages() == []
         assert [c.to for c in fake.calls()] == ["+15555550101"]
+
+
+def test_stops_at_the_same_moment_record_one_opt_out(postgres_url: str) -> None:
+    import threading
+
+    from sqlalchemy import func, select
+
+    from engine.db import SmsOptOut
+    from engine.services import phones
+    from tests.support.harness import harness
+
+    with harness(postgres_url) as h:
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def stop() -> None:
+            start.wait()
+            try:
+                phones.opt_out(h.runtime.deps, "+15555550199")
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=stop) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        with h.runtime.db.unit() as uow:
+            assert uow.session.scalar(select(func.count()).select_from(SmsOptOut)) == 1
