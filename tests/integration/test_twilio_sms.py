@@ -302,3 +302,19 @@ def test_stops_at_the_same_moment_record_one_opt_out(postgres_url: str) -> None:
         assert errors == []
         with h.runtime.db.unit() as uow:
             assert uow.session.scalar(select(func.count()).select_from(SmsOptOut)) == 1
+
+
+def test_a_21610_refusal_is_remembered_as_an_opt_out(sqlite_url: str) -> None:
+    """Twilio refuses a number that opted out at the carrier: later pages skip SMS at once."""
+    with twilio_harness(sqlite_url) as (h, fake):
+        a = person(h, 1, [SMS])
+        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        fake.fail_next_call("Messages", 21610, "Attempt to send to unsubscribed recipient", to="+15555550101")
+        link = integration(h, "E001")["link"]
+        fire(h, link, "first")
+        h.queue.advance(60)
+        assert len(fake.requests_to(r".*/Messages\.json")) == 1
+        second = fire(h, link, "second")
+        h.queue.advance(60)
+        assert len(fake.requests_to(r".*/Messages\.json")) == 1  # not tried again: the number opted out
+        assert any("opted out" in t.lower() or "stop" in t.lower() for t in timeline_texts(h, second))
