@@ -70,7 +70,9 @@ def plan_for_user(
     """Plan one page of ``user`` through their notification rules, replacing their pending ones."""
     session = uow.session
     now = deps.clock.now()
-    cancel_pending(session, incident.id, now, "replaced by a later escalation step", user_id=user.id)
+    cancel_pending(
+        session, incident.id, now, "replaced by a later escalation step", user_id=user.id, keep_overdue=True
+    )
     settings = user_settings(user)
     plan: tuple[PlannedNotification, ...] = plan_notifications(settings, important)
     if not plan:
@@ -134,12 +136,20 @@ def _add(
 
 
 def cancel_pending(
-    session: Session, incident_id: str, now: datetime, reason: str, user_id: str | None = None
+    session: Session,
+    incident_id: str,
+    now: datetime,
+    reason: str,
+    user_id: str | None = None,
+    *,
+    keep_overdue: bool = False,
 ) -> int:
     """Cancel pages not yet sent (status updates still go out); returns how many.
 
     The rows are locked and read afresh: a page being sent right now is waited for and, once sent, left
     alone (overwriting its "sent" with "cancelled" hid it from the updates its person is owed).
+    ``keep_overdue`` leaves pages whose time has come: they are late only because the queue was (Redis
+    lost its jobs, no worker ran), and a later step replacing them would mean they are never sent.
     """
     query = select(Delivery).where(Delivery.incident_id == incident_id, Delivery.status.in_(OPEN_STATUSES))
     if user_id is not None:
@@ -147,6 +157,8 @@ def cancel_pending(
     query = query.with_for_update().execution_options(populate_existing=True)
     cancelled = 0
     for delivery in session.scalars(query):
+        if keep_overdue and delivery.due_at is not None and delivery.due_at <= now:
+            continue
         if _is_page(delivery):
             _close(delivery, "cancelled", reason, now)
             cancelled += 1

@@ -290,3 +290,41 @@ def test_silence_then_resume(sqlite_url: str) -> None:
         timeline = h.ok("GET", f"incidents/{incident}/timeline/")
         assert timeline["notes"][0]["is_resolution"] is True
         assert h.api("POST", f"incidents/{incident}/resolve/").status_code == 409
+
+
+def test_pages_overdue_after_the_queue_lost_its_jobs_are_not_replaced_by_a_later_step(
+    database_url: str,
+) -> None:
+    from engine import jobs
+
+    with harness(database_url) as h:
+        a = person(h, 1)
+        chain(
+            h,
+            [
+                {"type": "notify_persons", "persons": [a]},
+                {"type": "wait", "duration": 60},
+                {"type": "notify_persons", "persons": [a], "important": True},
+            ],
+        )
+        incident = fire(h, integration(h, "E001")["link"])
+        h.queue.waiting.clear()  # Redis lost every job before a worker ran one
+        h.clock.advance(180)  # ...and came back three minutes later
+        jobs.sweep(h.runtime.deps)
+        # RQ runs jobs first in, first out, and the sweeper enqueues the wake-ups before the sends.
+        while due := [j for j in h.queue.waiting.values() if j.run_at is None or j.run_at <= h.clock.now()]:
+            job = due[0]
+            del h.queue.waiting[job.id]
+            h.runtime.run(job)
+        # Both steps' pages went out, late but once each: the first step's was not "replaced".
+        assert [s[1:] for s in sent(h, incident) if s[3] == "page"] == [
+            (a, "console", "page"),
+            (a, "console", "page"),
+        ]
+        with h.runtime.db.unit() as uow:
+            from sqlalchemy import select
+
+            from engine.db import Delivery
+
+            statuses = [d.status for d in uow.session.scalars(select(Delivery).where(Delivery.user_id == a))]
+        assert "cancelled" not in statuses
