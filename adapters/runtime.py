@@ -9,6 +9,7 @@ from functools import partial
 from typing import TextIO
 
 from redis import Redis
+from sqlalchemy.exc import IntegrityError
 
 from adapters.console.chat import ConsoleChatPublisher
 from adapters.console.notifier import ConsoleNotifier
@@ -169,7 +170,16 @@ def _log_providers(settings: Settings) -> None:
 
 
 def _ensure_bootstrap_token(runtime: Runtime, value: str) -> None:
-    """TOCSIN_API_TOKEN: make sure an admin token with this value exists."""
-    with runtime.db.unit() as uow:
-        if directory.find_token(uow.session, value) is None:
-            directory.store_token(uow.session, runtime.deps.clock, "TOCSIN_API_TOKEN", value, None)
+    """TOCSIN_API_TOKEN: make sure an admin token with this value exists.
+
+    `tocsin serve` and `tocsin worker` started together both try; the one that loses the race finds
+    the other's row (a unique violation here used to crash `serve` at start).
+    """
+    try:
+        with runtime.db.unit() as uow:
+            if directory.find_token(uow.session, value) is None:
+                directory.store_token(uow.session, runtime.deps.clock, "TOCSIN_API_TOKEN", value, None)
+    except IntegrityError:
+        with runtime.db.unit() as uow:
+            if directory.find_token(uow.session, value) is None:
+                raise

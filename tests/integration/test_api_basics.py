@@ -110,3 +110,30 @@ def test_a_providers_urls_say_it_is_not_configured(sqlite_url: str) -> None:
                 f"{provider} is not configured on this Tocsin: set TOCSIN_"
             )
         assert h.client.post("/slack/nothing").status_code == 404
+
+
+def test_processes_starting_together_share_the_bootstrap_token(postgres_url: str) -> None:
+    """`tocsin serve` and `tocsin worker` started at once both create TOCSIN_API_TOKEN's row."""
+    import threading
+
+    from adapters.runtime import _ensure_bootstrap_token
+
+    with harness(postgres_url) as h:
+        start = threading.Barrier(8)
+        errors: list[BaseException] = []
+
+        def boot() -> None:
+            start.wait()
+            try:
+                _ensure_bootstrap_token(h.runtime, "shared-bootstrap-token")
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=boot) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        answer = h.client.get("/api/v1/teams/", headers={"Authorization": "Bearer shared-bootstrap-token"})
+        assert answer.status_code == 200
