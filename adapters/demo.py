@@ -40,14 +40,6 @@ EXAMPLE_FOLDERS = (
 )
 
 
-def _shown(path: Path) -> str:
-    """``path`` relative to the working directory when it is below it (``examples/…`` in a checkout)."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def examples_folder() -> Path:
     for folder in EXAMPLE_FOLDERS:
         if (folder / "quickstart.yaml").is_file():
@@ -126,7 +118,7 @@ class Demo:
         answer = httpx.post(
             link, content=body, headers={"Content-Type": "application/json"}, timeout=10
         ).json()
-        self.out.print(f"POST {link} → {answer}")
+        self.out.print(f"POST {link} → {answer}", soft_wrap=True)
         incident_id = str(answer["incident_id"])
         self.out.rule("Escalation (the demo chain waits 3 s between steps)")
         self.follow(incident_id, 15, until="step 7")
@@ -185,11 +177,15 @@ def run_demo(base_settings: Settings, keep_running: bool, port: int | None = Non
         demo.summary(incident_id, keep_running)
         if keep_running:
             console.rule("Still running (Ctrl-C to stop)")
+            # The same body again would be a sender's retry (a duplicate); the test endpoint sends a
+            # fresh realistic alert every time, through the same path and the demo's short chain.
+            console.print("Another alert, as often as you like:", soft_wrap=True)
             console.print(
-                f"curl -H 'Content-Type: application/json' --data-binary @{_shown(demo.examples / 'grafana_alert.json')} "
-                f"{demo.api(f'integrations/{DEMO_INTEGRATION}/')['link']}"
+                f"curl -X POST -H 'Authorization: Bearer {settings.api_token}' "
+                f"{demo.base}/api/v1/integrations/{DEMO_INTEGRATION}/test/",
+                soft_wrap=True,
             )
-            console.print(f"API token: {settings.api_token}")
+            console.print(f"API token: {settings.api_token}", soft_wrap=True)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ PROVIDER_PATHS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         (("POST", "/slack/events"),),
     ),
     "telegram": (
-        "TOCSIN_TELEGRAM_BOT_TOKEN",
+        "TOCSIN_TELEGRAM_BOT_TOKEN (and TOCSIN_TELEGRAM_WEBHOOK_SECRET for the webhook)",
         (("POST", "/telegram/webhook"), ("POST", "/api/v1/users/{user_id}/telegram_link_code/")),
     ),
     "twilio": (
