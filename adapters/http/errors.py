@@ -81,6 +81,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if broken is not None:
+            # FastAPI reports a body that is not JSON as a field "[6]" (the character position).
+            ctx = broken.get("ctx") or {}
+            where = f" near character {broken['loc'][-1]}" if broken.get("loc") else ""
+            reason = ctx.get("error", "JSON decode error")
+            detail = f"the request body is not valid JSON{where}: {reason}"
+            return JSONResponse(error_body("invalid_json", detail, field="body"), status_code=400)
         errors = [
             {"field": _location(tuple(e.get("loc", ()))), "detail": e.get("msg", "")} for e in exc.errors()
         ]

@@ -35,6 +35,20 @@ def _slack_channel(value: str | None) -> str | None:
 
 SlackChannelId = Annotated[str | None, AfterValidator(_slack_channel)]
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email(value: str | None) -> str | None:
+    """Loosely checked: `/oncall link` and iCal matching compare it with what Slack and calendars say."""
+    if value is None or value == "":
+        return None
+    if not _EMAIL.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not an e-mail address (like ana@example.com)")
+    return value.strip()
+
+
+Email = Annotated[str | None, AfterValidator(_email)]
+
 
 class TeamIn(Body):
     id: Id | None = Field(default=None, min_length=1, max_length=64)
@@ -61,7 +75,7 @@ class UserIn(Body):
     id: Id | None = Field(default=None, min_length=1, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     username: str = Field(min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=254)
+    email: Email = Field(default=None, max_length=254)
     team_ids: list[str] = Field(default_factory=list)
     time_zone: str = "UTC"
     slack_user_id: str | None = None
@@ -75,7 +89,7 @@ class UserIn(Body):
 class UserPatch(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     username: str | None = Field(default=None, min_length=1, max_length=100)
-    email: str | None = Field(default=None, max_length=254)
+    email: Email = Field(default=None, max_length=254)
     team_ids: list[str] | None = None
     time_zone: str | None = None
     slack_user_id: str | None = None

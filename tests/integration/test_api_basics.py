@@ -137,3 +137,19 @@ def test_processes_starting_together_share_the_bootstrap_token(postgres_url: str
         assert errors == []
         answer = h.client.get("/api/v1/teams/", headers={"Authorization": "Bearer shared-bootstrap-token"})
         assert answer.status_code == 200
+
+
+def test_a_body_that_is_not_json_and_a_bad_email_get_clear_errors(sqlite_url: str) -> None:
+    with harness(sqlite_url) as h:
+        broken = h.client.post(
+            "/api/v1/teams/",
+            content=b'{"id": "T1", name}',
+            headers={"Authorization": "Bearer test-admin-token", "Content-Type": "application/json"},
+        )
+        assert broken.status_code == 400
+        assert broken.json()["error"] == "invalid_json"
+        assert broken.json()["detail"].startswith("the request body is not valid JSON near character")
+        seed_team(h, members=0)
+        bad = h.api("POST", "users/", {"id": "U9", "name": "X", "username": "x", "email": "not-an-email"})
+        assert bad.status_code == 422 and "is not an e-mail address" in bad.json()["detail"]
+        assert h.api("GET", "users/U9/").status_code == 404
