@@ -234,6 +234,9 @@ def telegram_poll() -> None:
     settings = _settings()
     if not settings.telegram_bot_token:
         raise _fail("set TOCSIN_TELEGRAM_BOT_TOKEN first", 2)
+    if not settings.redis_url:
+        # Beside an embedded-mode `serve` this would be a second engine on the same database.
+        raise _fail("without TOCSIN_REDIS_URL, run `tocsin serve --telegram-poll` instead", 2)
     runtime = build_runtime(settings)
     try:
         runtime.start()

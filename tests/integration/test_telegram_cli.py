@@ -80,3 +80,13 @@ def test_serve_with_telegram_polling_answers_commands_and_keeps_the_api(tmp_path
             health = httpx.get(f"{base}/healthz", timeout=5)
             assert health.status_code == 200  # the server still serves HTTP beside the polling
         assert api.requests_to(r"/bot[^/]+/deleteWebhook")  # polling removed any webhook first
+
+
+def test_polling_alone_needs_redis(tmp_path: Path) -> None:
+    refused = run(
+        ["telegram", "poll"],
+        TOCSIN_DATABASE_URL=f"sqlite:///{tmp_path / 'tg.db'}",
+        TOCSIN_TELEGRAM_BOT_TOKEN="123456789:TEST-fake-token",
+    )
+    assert refused.returncode == 2
+    assert "tocsin serve --telegram-poll" in refused.stderr
