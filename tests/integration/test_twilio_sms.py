@@ -14,6 +14,22 @@ from tests.support.twilio import (
 )
 
 
+def _sms_then_call(h, wait: int) -> str:  # type: ignore[no-untyped-def]
+    """User 1 texted first, called ``wait`` seconds later; the chain pages them alone."""
+    a = person(
+        h,
+        1,
+        [SMS, CALL],
+        default_rules=[
+            {"type": "notify_by_sms"},
+            {"type": "wait", "duration": wait},
+            {"type": "notify_by_phone_call"},
+        ],
+    )
+    chain(h, [{"type": "notify_persons", "persons": [a]}])
+    return a
+
+
 def _two_step_chain(h, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
     chain(
         h,
@@ -85,17 +101,7 @@ def test_resolve_reply_from_an_unknown_number_changes_nothing(sqlite_url: str) -
 
 def test_failed_status_callback_goes_on_the_timeline_and_falls_through(sqlite_url: str) -> None:
     with twilio_harness(sqlite_url) as (h, fake):
-        a = person(
-            h,
-            1,
-            [SMS, CALL],
-            default_rules=[
-                {"type": "notify_by_sms"},
-                {"type": "wait", "duration": 300},
-                {"type": "notify_by_phone_call"},
-            ],
-        )
-        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        _sms_then_call(h, wait=300)
         incident = fire(h, integration(h, "E001")["link"])
         h.queue.advance(10)
         [message] = fake.messages()
@@ -162,17 +168,7 @@ def test_long_titles_stay_within_two_segments_with_the_reply_hint(sqlite_url: st
 
 def test_stop_moves_to_the_next_rule_and_start_undoes_it(database_url: str) -> None:
     with twilio_harness(database_url) as (h, fake):
-        a = person(
-            h,
-            1,
-            [SMS, CALL],
-            default_rules=[
-                {"type": "notify_by_sms"},
-                {"type": "wait", "duration": 300},
-                {"type": "notify_by_phone_call"},
-            ],
-        )
-        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        _sms_then_call(h, wait=300)
         link = integration(h, "E001")["link"]
         stop = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="STOP")
         assert stop.status_code == 200
@@ -215,17 +211,7 @@ def test_an_unreadable_answer_from_twilio_is_retried_a_few_times_then_falls_thro
     from tests.fakes.http_fake import Reply
 
     with twilio_harness(sqlite_url) as (h, fake):
-        a = person(
-            h,
-            1,
-            [SMS, CALL],
-            default_rules=[
-                {"type": "notify_by_sms"},
-                {"type": "wait", "duration": 900},
-                {"type": "notify_by_phone_call"},
-            ],
-        )
-        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        _sms_then_call(h, wait=900)
         # A proxy in the way answers 200 with a login page instead of Twilio's JSON.
         html = Reply(status=200, body=b"<html>Sign in</html>", headers={"Content-Type": "text/html"})
         fake.fail_next(r".*/Messages\.json", html, times=None, method="POST")
@@ -254,17 +240,7 @@ def test_a_reply_naming_an_impossibly_large_incident_number_gets_an_answer(datab
 
 def test_twilios_other_opt_out_words_count_as_stop(sqlite_url: str) -> None:
     with twilio_harness(sqlite_url) as (h, fake):
-        a = person(
-            h,
-            1,
-            [SMS, CALL],
-            default_rules=[
-                {"type": "notify_by_sms"},
-                {"type": "wait", "duration": 300},
-                {"type": "notify_by_phone_call"},
-            ],
-        )
-        chain(h, [{"type": "notify_persons", "persons": [a]}])
+        _sms_then_call(h, wait=300)
         # Twilio's default opt-out words for long codes include REVOKE and OPTOUT; it stops our texts.
         optout = fake.send_inbound_sms(public(h, "/twilio/sms"), from_="+15555550101", body="optout")
         assert "<Message>" not in optout.text
