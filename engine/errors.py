@@ -61,6 +61,8 @@ class DeliveryFailed(TocsinError):
 
     ``retryable`` says whether the same send may succeed later; ``retry_after`` (seconds) is the
     provider's own hint. A permanent failure moves the user's notification to the next rule.
+    ``opted_out`` says the recipient refuses our messages at the provider (replied STOP there), so
+    the address is remembered as opted out and not tried again.
     """
 
     code = "delivery_failed"
@@ -72,8 +74,10 @@ class DeliveryFailed(TocsinError):
         retryable: bool,
         retry_after: float | None = None,
         provider_code: str | None = None,
+        opted_out: bool = False,
     ) -> None:
         super().__init__(detail)
         self.retryable = retryable
         self.retry_after = retry_after
         self.provider_code = provider_code
+        self.opted_out = opted_out

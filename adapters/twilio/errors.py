@@ -27,6 +27,10 @@ DESCRIPTIONS = {
 }
 
 
+# "Attempt to send to unsubscribed recipient": the number replied STOP at the carrier.
+UNSUBSCRIBED = 21610
+
+
 def describe(code: int | str | None) -> str:
     if code is None or code == "":
         return "failed"
@@ -48,5 +52,10 @@ def delivery_failed(exc: TwilioException | RequestException) -> DeliveryFailed:
                 f"Twilio answered {exc.status}", retryable=True, provider_code=str(code or exc.status)
             )
         detail = describe(code) if code else f"Twilio answered {exc.status}: {exc.msg}"
-        return DeliveryFailed(detail, retryable=False, provider_code=str(code) if code else None)
+        return DeliveryFailed(
+            detail,
+            retryable=False,
+            provider_code=str(code) if code else None,
+            opted_out=code == UNSUBSCRIBED,
+        )
     return DeliveryFailed(f"Twilio unreachable: {exc.__class__.__name__}", retryable=True)

@@ -404,7 +404,7 @@ def _record_failure(
         uow.after_commit(partial(deps.queue.enqueue, job))
         return
     _close(delivery, "failed", exc.detail, now)
-    if delivery.channel == "sms" and exc.provider_code == phones.UNSUBSCRIBED_CODE and delivery.address:
+    if delivery.channel == "sms" and exc.opted_out and delivery.address:
         phones.record_refused_as_opt_out(uow.session, delivery.address, now)
     timeline.record(
         uow.session,

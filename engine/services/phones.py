@@ -88,12 +88,8 @@ def opt_out(deps: Deps, number: str) -> None:
             pass  # a second STOP from the same number, at the same moment: already recorded
 
 
-# Twilio's "attempt to send to unsubscribed recipient": the number replied STOP at the carrier level.
-UNSUBSCRIBED_CODE = "21610"
-
-
 def record_refused_as_opt_out(session: Session, number: str, now: datetime) -> bool:
-    """After a 21610 refusal, remember the number as opted out so later pages skip SMS at once."""
+    """After the provider refused a number as opted out, remember it so later pages skip SMS at once."""
     if session.get(SmsOptOut, number) is not None:
         return False
     try:
