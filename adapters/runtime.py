@@ -126,7 +126,7 @@ def build_runtime(
         calendars=IcalCalendarSource(),
     )
     deps.webhooks = HttpWebhookCaller(settings.webhook_allowed_hosts)
-    deps.test_alert = lambda integration_id: send_test_alert(deps, integration_id).incident_id
+    deps.test_alert = lambda integration_id: send_test_alert(deps, integration_id).result.incident_id
     conversation = Conversation(deps)
     providers = install_all(ProviderContext(settings, deps, conversation, console_stream))
     merged = dict(deps.notifiers)

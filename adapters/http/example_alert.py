@@ -7,18 +7,15 @@ what the button shows.
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from adapters.http.api import INTEGRATIONS
 from adapters.http.auth import Caller, authenticate
 from adapters.http.crud import check_scope, runtime_of
-from adapters.http.ingest import answer, run_ingest
-from adapters.inbound.examples import TEST_HEADERS, example_payload
+from adapters.http.ingest import answer
+from adapters.inbound.examples import send_test_alert as send
 from engine.services import integrations
-from engine.services.ingest import Source
 
 
 def build_router() -> APIRouter:
@@ -30,11 +27,8 @@ def build_router() -> APIRouter:
     ) -> JSONResponse:
         runtime = runtime_of(request)
         with runtime.db.unit() as uow:
-            integration = integrations.get_integration(uow.session, integration_id)
-            check_scope(caller, INTEGRATIONS, integration)
-            type_name, token = integration.type, integration.token
-        payload = example_payload(type_name, secrets.token_hex(6), runtime.deps.clock.now())
-        result = run_ingest(runtime, type_name, token, payload, dict(TEST_HEADERS), Source.TEST)
-        return answer(type_name, result, payload)
+            check_scope(caller, INTEGRATIONS, integrations.get_integration(uow.session, integration_id))
+        sent = send(runtime.deps, integration_id)
+        return answer(sent.type_name, sent.result, sent.payload)
 
     return router

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -38,10 +39,22 @@ def example_payload(type_name: str, test_id: str, now: datetime) -> Any:
     return json.loads(text.replace("${test_id}", test_id).replace("${now}", stamp))
 
 
-def send_test_alert(deps: Deps, integration_id: str) -> IngestResult:
+@dataclass(frozen=True)
+class TestAlert:
+    """A test alert as sent: what ingest answered, and the payload (PagerDuty's answer quotes it)."""
+
+    __test__ = False  # not a pytest test class
+
+    type_name: str
+    payload: Any
+    result: IngestResult
+
+
+def send_test_alert(deps: Deps, integration_id: str) -> TestAlert:
     """Post the example for the integration's type through the real ingest path, marked as a test."""
     with deps.db.unit() as uow:
         integration = integrations.get_integration(uow.session, integration_id)
         type_name, token = integration.type, integration.token
     payload = example_payload(type_name, secrets.token_hex(6), deps.clock.now())
-    return ingest(deps, token, type_name, payload, dict(TEST_HEADERS), PARSERS[type_name], Source.TEST)
+    result = ingest(deps, token, type_name, payload, dict(TEST_HEADERS), PARSERS[type_name], Source.TEST)
+    return TestAlert(type_name, payload, result)
