@@ -14,9 +14,8 @@ from adapters.telegram.cli import run_set_webhook, serve_polling
 from tests.fakes.http_fake import Reply
 from tests.fakes.telegram_api import make_message_update, utf16_length, visible_text
 from tests.support.escalation import chain, fire, integration, person, sent
-from tests.support.telegram import GROUP, SECRET, buttons, data_of, telegram_harness
+from tests.support.telegram import ANA, GROUP, SECRET, buttons, data_of, telegram_harness
 
-ANA = 100000001
 SUPERGROUP = -1001234567890
 
 
@@ -75,9 +74,7 @@ def test_less_than_and_ampersand_are_shown_literally(
 ) -> None:
     with telegram_harness(sqlite_url, monkeypatch) as th:
         h = th.h
-        a = person(h, 1, [{"type": "telegram"}])
-        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
-        th.link(a, ANA)
+        a = th.group_responder()
         chain(h, [{"type": "notify_persons", "persons": [a]}])
         fire(h, integration(h, "E001")["link"], "<b>Disk</b> < 10% left & R&D")
         h.queue.advance(30)
@@ -91,9 +88,7 @@ def test_less_than_and_ampersand_are_shown_literally(
 def test_flood_control_retry_after_is_honoured(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with telegram_harness(sqlite_url, monkeypatch) as th:
         h = th.h
-        a = person(h, 1, [{"type": "telegram"}])
-        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
-        th.link(a, ANA)
+        a = th.group_responder()
         chain(h, [{"type": "notify_persons", "persons": [a]}])
         h.queue.advance(10)
         th.api.rate_limit_next("sendMessage", retry_after=7, chat_id=GROUP)
@@ -115,9 +110,7 @@ def test_flood_control_on_a_card_edit_retries_the_edit(
 ) -> None:
     with telegram_harness(sqlite_url, monkeypatch) as th:
         h = th.h
-        a = person(h, 1, [{"type": "sms"}])
-        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
-        th.link(a, ANA)
+        th.group_responder("sms")
         fire(h, integration(h, None)["link"], "disk full")
         h.queue.advance(30)
         [card] = th.cards(GROUP)
@@ -134,9 +127,7 @@ def test_a_group_that_became_a_supergroup_is_followed(
 ) -> None:
     with telegram_harness(database_url, monkeypatch) as th:
         h = th.h
-        a = person(h, 1, [{"type": "sms"}])
-        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
-        th.link(a, ANA)
+        a = th.group_responder("sms")
         chain(h, [{"type": "notify_persons", "persons": [a]}])
         th.api.migrate_chat(GROUP, SUPERGROUP)
         incident = fire(h, integration(h, "E001")["link"], "disk full")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.escalation import chain, fire, integration, person, sent
-from tests.support.telegram import GROUP, buttons, data_of, telegram_harness
+from tests.support.telegram import ANA, GROUP, buttons, data_of, telegram_harness
 
-ANA = 100000001  # Telegram user ids as in the shared fixtures
 BEN = 100000002
 
 

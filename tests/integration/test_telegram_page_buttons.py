@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.escalation import chain, fire, integration, person
-from tests.support.telegram import GROUP, buttons, data_of, telegram_harness
-
-ANA = 100000001
+from tests.support.escalation import chain, fire, integration
+from tests.support.telegram import ANA, GROUP, buttons, data_of, telegram_harness
 
 
 def test_a_pressed_page_shows_the_new_state(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with telegram_harness(sqlite_url, monkeypatch) as th:
         h = th.h
-        a = person(h, 1, [{"type": "telegram"}])
-        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
-        th.link(a, ANA)
+        a = th.group_responder()
         chain(h, [{"type": "notify_persons", "persons": [a]}])
         incident = fire(h, integration(h, "E001")["link"], "disk full")
         h.queue.advance(30)
@@ -43,9 +39,7 @@ def test_a_pressed_page_shows_the_new_state(sqlite_url: str, monkeypatch: pytest
 def test_a_deleted_group_card_is_posted_again(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with telegram_harness(sqlite_url, monkeypatch) as th:
         h = th.h
-        a = person(h, 1, [{"type": "sms"}])
-        h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
-        th.link(a, ANA)
+        th.group_responder("sms")
         incident = fire(h, integration(h, None)["link"], "disk full")
         h.queue.advance(30)
         [old] = th.cards(GROUP)

@@ -9,9 +9,8 @@ from bot.cards import build_card
 from bot.ports import MessageRef
 from bot.publishing import read_snapshot
 from tests.support.escalation import chain, fire, integration, person, sent
-from tests.support.telegram import GROUP, buttons, data_of, telegram_harness
+from tests.support.telegram import ANA, GROUP, buttons, data_of, telegram_harness
 
-ANA = 100000001
 BOT_ID = 123456789  # FakeTelegramApi's default token starts with the bot's id
 
 

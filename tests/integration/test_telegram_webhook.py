@@ -9,6 +9,7 @@ import pytest
 from tests.fakes.telegram_api import make_message_update
 from tests.support.escalation import chain, fire, integration, person
 from tests.support.telegram import (
+    ANA,
     GROUP,
     TelegramHarness,
     buttons,
@@ -17,7 +18,6 @@ from tests.support.telegram import (
     telegram_harness,
 )
 
-ANA = 100000001
 STRANGER = 100000077
 
 

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from tests.fakes.telegram_api import FakeTelegramApi, TelegramMessage, make_message_update
+from tests.support.escalation import person
 from tests.support.harness import Harness, harness
 
 SECRET = "tg-webhook-secret_1"
 GROUP = -400000001  # the group of the shared fixtures
+ANA = 100000001  # a Telegram user id as in the shared fixtures
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -48,6 +50,13 @@ class TelegramHarness:
 
     def replies(self, chat_id: int, to: int) -> list[TelegramMessage]:
         return [m for m in self.api.messages(chat_id) if m.reply_to_message_id == to]
+
+    def group_responder(self, channel: str = "telegram") -> str:
+        """User 1, paged by ``channel``, linked to Telegram user ANA; the team's chat is GROUP."""
+        user_id = person(self.h, 1, [{"type": channel}])
+        self.h.ok("PATCH", "teams/T001/", {"telegram_chat_id": str(GROUP)})
+        self.link(user_id, ANA)
+        return user_id
 
     def link(self, user_id: str, telegram_user: int, chat_id: int | None = None) -> None:
         """Link as a user would: get a code from the API, send /link CODE to the bot."""
